@@ -1,0 +1,69 @@
+"""Video-to-clips pipeline server."""
+from __future__ import annotations
+
+import logging
+import threading
+
+from flask import Flask, current_app, jsonify
+from werkzeug.exceptions import HTTPException
+
+from server.config import Config
+from server.db import Database, resolve_database_url
+from server.db.migrate import migrate
+from server.logs import setup_logging
+from server.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def open_services(cfg: Config, *, run_migrations: bool = True) -> Services:
+    url = resolve_database_url(cfg.database_url, cfg.data_dir)
+    if run_migrations:
+        migrate(url)
+    db = Database(url, pool_size=cfg.db_pool_size, transaction_pooler=cfg.db_transaction_pooler)
+    return Services(cfg, db)
+
+
+def create_app(config: dict | Config | None = None) -> Flask:
+    setup_logging()
+    cfg = config if isinstance(config, Config) else Config.from_mapping(config)
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = cfg.max_upload_bytes + (1 << 20)
+    app.extensions["services"] = open_services(cfg)
+    app.extensions["worker_lock"] = threading.Lock()
+
+    from server.api import health, internal, public
+    app.register_blueprint(health.bp)
+    app.register_blueprint(public.bp)
+    app.register_blueprint(internal.bp)
+
+    @app.errorhandler(HTTPException)
+    def http_error(e: HTTPException):
+        return jsonify(error=e.description or e.name), e.code
+
+    @app.errorhandler(Exception)
+    def unexpected(e: Exception):
+        # Never leak a stack trace or a path to a client; the log has the details.
+        log.exception("unhandled error")
+        return jsonify(error="internal server error"), 500
+
+    return app
+
+
+def get_services() -> Services:
+    return current_app.extensions["services"]
+
+
+def get_db() -> Database:
+    return get_services().db
+
+
+def get_worker():
+    """The web process's own worker, made on first use (after gunicorn forked)."""
+    ext = current_app.extensions
+    with ext["worker_lock"]:
+        if "worker" not in ext:
+            from server.worker import Worker
+            s = get_services()
+            ext["worker"] = Worker(s, concurrency=s.cfg.internal_concurrency)
+        return ext["worker"]

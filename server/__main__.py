@@ -1,0 +1,81 @@
+"""Command line: serve, worker, migrate, submit."""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from server.config import STEPS, Config
+
+log = logging.getLogger("server")
+
+
+def cmd_serve(args) -> int:
+    os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", "-c",
+                               str(Path(__file__).with_name("gunicorn.py"))])
+
+
+def cmd_migrate(args) -> int:
+    from server.db import resolve_database_url
+    from server.db.migrate import migrate
+    cfg = Config()
+    applied = migrate(resolve_database_url(cfg.database_url, cfg.data_dir))
+    print(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else ""))
+    return 0
+
+
+def _steps(value: str) -> tuple[str, ...]:
+    steps = tuple(s.strip() for s in value.split(",") if s.strip())
+    bad = [s for s in steps if s not in STEPS]
+    if bad:
+        raise argparse.ArgumentTypeError(f"unknown step(s) {bad}; choose from {', '.join(STEPS)}")
+    return steps
+
+
+def cmd_worker(args) -> int:
+    from server import open_services
+    from server.logs import setup_logging
+    from server.worker import Worker
+    setup_logging()
+    worker = Worker(open_services(Config()), steps=args.steps, concurrency=args.concurrency)
+
+    def on_signal(signum, frame):
+        log.info("signal %s: stopping (grace %.0f s)", signum, args.grace)
+        worker.stopping.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    worker.run_forever()
+    worker.shutdown(grace_s=args.grace)
+    return 0
+
+
+def cmd_submit(args) -> int:
+    from server.cli_submit import submit
+    return submit(args.source, work=not args.no_work, priority=args.priority)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m server", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="run the web API under gunicorn").set_defaults(fn=cmd_serve)
+    sub.add_parser("migrate", help="apply pending migrations").set_defaults(fn=cmd_migrate)
+    w = sub.add_parser("worker", help="claim and run pipeline steps until SIGTERM")
+    w.add_argument("--steps", type=_steps, default=None, help="comma-separated steps to serve")
+    w.add_argument("--concurrency", type=int, default=None)
+    w.add_argument("--grace", type=float, default=30.0, help="seconds to finish running steps on SIGTERM")
+    w.set_defaults(fn=cmd_worker)
+    s = sub.add_parser("submit", help="submit a URL or file, show progress, list the clips")
+    s.add_argument("source")
+    s.add_argument("--priority", type=int, default=0)
+    s.add_argument("--no-work", action="store_true", help="only enqueue; let running workers do it")
+    s.set_defaults(fn=cmd_submit)
+    args = p.parse_args(argv)
+    return args.fn(args) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

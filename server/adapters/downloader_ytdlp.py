@@ -1,0 +1,122 @@
+"""Downloads with yt-dlp's Python API: any site it knows, or a direct media URL."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import imageio_ffmpeg
+import yt_dlp
+
+from server.pipeline.failures import StepError, classify_http_message, fatal, retryable
+from server.ports import MediaInfo, Progress
+
+log = logging.getLogger(__name__)
+
+_NETWORK_HINTS = ("timed out", "connection refused", "connection reset", "broken pipe",
+                  "remote end closed", "incompleteread", "temporary failure in name resolution",
+                  "network is unreachable", "eof occurred", "connection aborted")
+
+
+class _Quiet:
+    """yt-dlp logger that keeps its chatter out of our logs but remembers the last error."""
+
+    def __init__(self):
+        self.last_error = ""
+
+    def debug(self, msg):
+        pass
+
+    def info(self, msg):
+        pass
+
+    def warning(self, msg):
+        log.debug("yt-dlp: %s", msg)
+
+    def error(self, msg):
+        self.last_error = msg
+
+
+def classify_download_error(text: str) -> StepError:
+    lowered = text.lower()
+    if "unsupported url" in lowered:
+        return fatal("unsupported_url", text)
+    http = classify_http_message(text)
+    if http is not None:
+        return http
+    if any(h in lowered for h in _NETWORK_HINTS):
+        return retryable("network", text)
+    if "private video" in lowered or "sign in" in lowered or "members-only" in lowered:
+        return fatal("forbidden", text)
+    return retryable("network", text)
+
+
+class YtDlpDownloader:
+    def __init__(self, max_bytes: int, max_duration_s: float, socket_timeout_s: float = 30):
+        self.max_bytes = max_bytes
+        self.max_duration_s = max_duration_s
+        self.socket_timeout_s = socket_timeout_s
+
+    def _options(self, workdir: Path, logger: _Quiet, hooks: list) -> dict:
+        return {
+            "outtmpl": str(workdir / "source.%(ext)s"),
+            # Best quality up to 1080p (clips are for phones), merged into one mp4.
+            "format": "bv*[height<=1080]+ba/b[height<=1080]/bv*+ba/b",
+            "merge_output_format": "mp4",
+            "ffmpeg_location": imageio_ffmpeg.get_ffmpeg_exe(),
+            "noplaylist": True,
+            "max_filesize": self.max_bytes,
+            "socket_timeout": self.socket_timeout_s,
+            "retries": 5,
+            "fragment_retries": 5,
+            "continuedl": True,         # resume a .part file left by an earlier attempt
+            "noprogress": True,
+            "logger": logger,
+            "progress_hooks": hooks,
+            "ignoreconfig": True,
+            "no_color": True,
+        }
+
+    def download(self, url: str, workdir: Path, progress: Progress) -> MediaInfo:
+        workdir.mkdir(parents=True, exist_ok=True)
+        logger = _Quiet()
+
+        def hook(d: dict) -> None:
+            total = d.get("total_bytes") or d.get("total_bytes_estimate")
+            if d.get("status") == "downloading" and total:
+                if total > self.max_bytes:
+                    raise fatal("too_large", f"the video is {total} bytes; the limit is {self.max_bytes}")
+                progress(min(d.get("downloaded_bytes", 0) / total, 0.99))
+
+        try:
+            with yt_dlp.YoutubeDL(self._options(workdir, logger, [hook])) as ydl:
+                info = ydl.extract_info(url, download=False)
+                if info.get("_type") == "playlist":
+                    raise fatal("unsupported_url", "playlists are not accepted; submit one video")
+                self._check_limits(info)
+                info = ydl.process_ie_result(info, download=True)
+        except StepError:
+            raise
+        except yt_dlp.utils.DownloadError as e:
+            inner = e.exc_info[1] if e.exc_info else None
+            if isinstance(inner, StepError):
+                raise inner from e
+            raise classify_download_error(str(e) or logger.last_error) from e
+        files = [p for p in workdir.iterdir()
+                 if p.name.startswith("source.") and not p.name.endswith((".part", ".ytdl"))]
+        if not files:
+            if "max-filesize" in logger.last_error or "larger than" in logger.last_error:
+                raise fatal("too_large", logger.last_error)
+            raise retryable("network", logger.last_error or "yt-dlp produced no file")
+        path = max(files, key=lambda p: p.stat().st_size)
+        if path.stat().st_size > self.max_bytes:
+            raise fatal("too_large", f"the video is {path.stat().st_size} bytes; the limit is {self.max_bytes}")
+        return MediaInfo(path=path, title=info.get("title"), duration_s=float(info.get("duration") or 0),
+                         bytes=path.stat().st_size, width=info.get("width"), height=info.get("height"))
+
+    def _check_limits(self, info: dict) -> None:
+        duration = info.get("duration")
+        if duration and duration > self.max_duration_s:
+            raise fatal("too_long", f"the video lasts {duration:.0f} s; the limit is {self.max_duration_s:.0f} s")
+        size = info.get("filesize") or info.get("filesize_approx")
+        if size and size > self.max_bytes:
+            raise fatal("too_large", f"the video is {size} bytes; the limit is {self.max_bytes}")

@@ -1,0 +1,75 @@
+"""The JSON shapes clients see."""
+from __future__ import annotations
+
+from server.config import STEPS
+
+
+def absolute(base: str, path: str) -> str:
+    return path if path.startswith(("http://", "https://")) else base.rstrip("/") + path
+
+
+def steps_view(row: dict, runs: list[dict]) -> list[dict]:
+    current = row["pipeline_step"]
+    done_upto = STEPS.index(current) if current in STEPS else len(STEPS)
+    view = []
+    for i, name in enumerate(STEPS):
+        mine = [r for r in runs if r["step"] == name]
+        if i < done_upto:
+            state, progress = "done", 1.0
+        elif i == done_upto:
+            state = {"queued": "pending", "completed": "done"}.get(row["status"], row["status"])
+            progress = float(row["progress"])
+        else:
+            state, progress = "pending", 0.0
+        seconds = sum((r["finished_at"] - r["started_at"]).total_seconds()
+                      for r in mine if r["finished_at"] and r["outcome"] == "succeeded")
+        view.append({"name": name, "state": state, "progress": round(progress, 3),
+                     "attempts": len(mine), "seconds": round(seconds, 2) if seconds else None})
+    return view
+
+
+def status_view(row: dict, runs: list[dict], clips: list[dict], storage, base_url: str) -> dict:
+    steps = steps_view(row, runs)
+    overall = sum(s["progress"] for s in steps) / len(steps)
+    body = {
+        "token": row["token"],
+        "status": row["status"],
+        "pipeline_step": row["pipeline_step"],
+        "progress": round(float(row["progress"]), 3),
+        "overall_progress": round(overall, 3),
+        "attempts": row["attempts"],
+        "max_attempts": row["max_attempts"],
+        "retry_at": row["run_after"].isoformat() if row["status"] == "retrying" else None,
+        "steps": steps,
+        "failure_cause": row["failure_cause"],
+        "failure_details": row["failure_details"],
+        "video": {
+            "title": row["title"],
+            "source": row["source_url"] if row["source_kind"] == "url" else "upload",
+            "duration_s": row["duration_s"],
+            "language": row["language"],
+            "content_type": row["content_type"],
+            "content_confidence": row["content_confidence"],
+        },
+        "usage": {"tokens": (row["analysis_tokens"] or 0) + (row["clip_tokens"] or 0),
+                  "cost_usd": float(row["cost_usd"] or 0)},
+        "created_at": row["created_at"].isoformat(),
+        "finished_at": row["finished_at"].isoformat() if row["finished_at"] else None,
+    }
+    if row["pipeline_step"] not in ("download", "transcribe"):
+        t = f"{base_url.rstrip('/')}/public/video/transcript?token={row['token']}"
+        body["transcript"] = {"json": t, "srt": t + "&format=srt", "vtt": t + "&format=vtt"}
+    if clips:
+        body["clips"] = [{
+            "index": c["clip_index"],
+            "start_s": round(c["start_s"], 3),
+            "end_s": round(c["end_s"], 3),
+            "duration_s": round(c["end_s"] - c["start_s"], 3),
+            "title": c["title"],
+            "reason": c["reason"],
+            "hook": c["hook"],
+            "score": round(float(c["score"]), 1),
+            "url": absolute(base_url, storage.url(c["video_key"])) if c["video_key"] else None,
+            "thumbnail_url": absolute(base_url, storage.url(c["thumbnail_key"])) if c["thumbnail_key"] else None,
+        } for c in clips]
+    return body

@@ -1,0 +1,176 @@
+"""Public endpoints: submit a video, follow it, fetch its clips and transcript."""
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+from flask import Blueprint, Response, jsonify, request, send_file
+
+from server import get_db, get_services
+from server.adapters.media_probe import probe
+from server.api.presenters import status_view
+from server.api.url_safety import UnsafeUrl, check_url
+from server.pipeline.failures import StepError
+from server.submissions import enqueue, new_token
+from server.subtitles import to_srt, to_vtt
+
+bp = Blueprint("public", __name__, url_prefix="/public")
+
+MAX_IDEMPOTENCY_KEY = 200
+
+
+def error(message: str, code: int = 400, **extra):
+    return jsonify(error=message, **extra), code
+
+
+def _base_url() -> str:
+    return get_services().cfg.public_base_url or request.host_url
+
+
+def _priority(raw) -> int:
+    try:
+        value = int(raw or 0)
+    except (TypeError, ValueError):
+        raise ValueError("priority must be an integer") from None
+    if not -100 <= value <= 100:
+        raise ValueError("priority must be between -100 and 100")
+    return value
+
+
+def _enqueue(**job):
+    key = request.headers.get("Idempotency-Key") or None
+    if key is not None and len(key) > MAX_IDEMPOTENCY_KEY:
+        return None, error(f"Idempotency-Key is longer than {MAX_IDEMPOTENCY_KEY} characters")
+    return enqueue(get_services(), idempotency_key=key, **job), None
+
+
+@bp.post("/video")
+def submit_video():
+    if request.mimetype == "multipart/form-data":
+        return _submit_upload()
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return error("send JSON {\"video_url\": \"https://...\"} or a multipart form with a 'file' field")
+    if "video_url" not in body:
+        return error("video_url is required")
+    try:
+        url = check_url(body["video_url"], allow_private=get_services().cfg.allow_private_urls)
+        priority = _priority(body.get("priority"))
+    except (UnsafeUrl, ValueError) as e:
+        return error(str(e))
+    token, err = _enqueue(token=new_token(), kind="url", url=body["video_url"].strip(),
+                          upload_key=None, fingerprint=url, title=None, priority=priority)
+    return err or (jsonify(token=token), 202)
+
+
+def _submit_upload():
+    s = get_services()
+    f = request.files.get("file")
+    if f is None or not f.filename:
+        return error("the multipart form needs a non-empty 'file' field")
+    try:
+        priority = _priority(request.form.get("priority"))
+    except ValueError as e:
+        return error(str(e))
+    token = new_token()
+    tmpdir = s.cfg.data_dir / "uploads" / token
+    tmpdir.mkdir(parents=True, exist_ok=True)
+    suffix = Path(f.filename).suffix.lower()[:8] if Path(f.filename).suffix.isascii() else ""
+    path = tmpdir / f"source{suffix or '.bin'}"
+    try:
+        digest, size = hashlib.sha256(), 0
+        with open(path, "wb") as out:
+            for chunk in iter(lambda: f.stream.read(1 << 20), b""):
+                size += len(chunk)
+                if size > s.cfg.max_upload_bytes:
+                    return error(f"the file is larger than {s.cfg.max_upload_bytes} bytes", 413)
+                digest.update(chunk)
+                out.write(chunk)
+        if size == 0:
+            return error("the uploaded file is empty")
+        try:
+            info = probe(path)               # refuse what is not media before queueing it
+        except StepError as e:
+            return error(f"the upload is not a usable video: {e}", 415)
+        if info.duration_s > s.cfg.max_duration_s:
+            return error(f"the video lasts {info.duration_s:.0f} s; the limit is {s.cfg.max_duration_s:.0f} s", 413)
+        key = f"uploads/{token}/{path.name}"
+        s.storage.put(key, path, f.mimetype or "application/octet-stream")
+        token, err = _enqueue(token=token, kind="upload", url=None, upload_key=key,
+                              fingerprint="sha256:" + digest.hexdigest(),
+                              title=Path(f.filename).stem[:200], priority=priority)
+        return err or (jsonify(token=token), 202)
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def _token_arg():
+    token = request.args.get("token", "")
+    if not token or len(token) > 100:
+        return None, error("the token query parameter is required")
+    return token, None
+
+
+@bp.get("/video/status")
+def video_status():
+    token, err = _token_arg()
+    if err:
+        return err
+    db = get_db()
+    row = db.one("status_by_token", token=token)
+    if row is None:
+        return error("no video with this token", 404)
+    runs = db.all("step_runs_for_video", video_id=row["video_id"])
+    clips = db.all("clips_for_video", video_id=row["video_id"])
+    return jsonify(status_view(row, runs, clips, get_services().storage, _base_url()))
+
+
+@bp.post("/video/cancel")
+def cancel_video():
+    body = request.get_json(silent=True) or {}
+    token = body.get("token") if isinstance(body, dict) else None
+    if not isinstance(token, str) or not token:
+        return error("send JSON {\"token\": \"...\"}")
+    if get_db().one("cancel", token=token):
+        return jsonify(token=token, status="cancelled")
+    if get_db().one("status_by_token", token=token) is None:
+        return error("no video with this token", 404)
+    return error("the job has already finished and cannot be cancelled", 409)
+
+
+@bp.get("/video/transcript")
+def transcript():
+    token, err = _token_arg()
+    if err:
+        return err
+    row = get_db().one("transcript_by_token", token=token)
+    if row is None:
+        return error("no transcript for this token (unknown token, or not transcribed yet)", 404)
+    fmt = request.args.get("format", "json")
+    if fmt == "srt":
+        return Response(to_srt(row["segments"]), mimetype="application/x-subrip")
+    if fmt == "vtt":
+        return Response(to_vtt(row["segments"]), mimetype="text/vtt")
+    if fmt != "json":
+        return error("format must be json, srt or vtt")
+    return jsonify(language=row["language"], engine=row["engine"], model=row["model"],
+                   duration_s=row["duration_s"], segments=row["segments"])
+
+
+_MEDIA_TYPES = {".mp4": "video/mp4", ".jpg": "image/jpeg", ".srt": "application/x-subrip",
+                ".vtt": "text/vtt", ".json": "application/json"}
+
+
+@bp.get("/media/<path:key>")
+def media(key: str):
+    """Local storage only (Supabase Storage hands out signed URLs instead). Keys contain
+    the video's unguessable token, so the URL itself is the capability."""
+    if not key.startswith("videos/") or ".." in key:
+        return error("not found", 404)
+    try:
+        path = get_services().storage.local_path(key)
+    except (FileNotFoundError, ValueError, AttributeError):
+        return error("not found", 404)
+    return send_file(path, mimetype=_MEDIA_TYPES.get(path.suffix, "application/octet-stream"),
+                     conditional=True, max_age=3600)

@@ -1,0 +1,63 @@
+"""Which submitted URLs the server may fetch.
+
+Only http(s) URLs whose host resolves to public addresses; private, loopback, link-local,
+CGNAT, multicast and reserved ranges are refused (the server must not become a way into
+its own network). ALLOW_PRIVATE_URLS turns the address check off for development and tests.
+"""
+from __future__ import annotations
+
+import ipaddress
+import socket
+from urllib.parse import urlsplit, urlunsplit, parse_qsl, urlencode
+
+MAX_URL_LENGTH = 2048
+
+
+class UnsafeUrl(ValueError):
+    pass
+
+
+def normalise(url: str) -> str:
+    """The same video submitted twice should compare equal: lower-case scheme and host,
+    no default port, no fragment, query parameters sorted."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    port = parts.port
+    netloc = host if port in (None, 80 if parts.scheme == "http" else 443) else f"{host}:{port}"
+    query = urlencode(sorted(parse_qsl(parts.query, keep_blank_values=True)))
+    return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", query, ""))
+
+
+def is_public_address(addr: str) -> bool:
+    ip = ipaddress.ip_address(addr.split("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def check_url(url: str, *, allow_private: bool, resolve=socket.getaddrinfo) -> str:
+    """Returns the normalised URL or raises UnsafeUrl naming the reason."""
+    if not isinstance(url, str) or not url.strip():
+        raise UnsafeUrl("video_url must be a non-empty string")
+    if len(url) > MAX_URL_LENGTH:
+        raise UnsafeUrl(f"video_url is longer than {MAX_URL_LENGTH} characters")
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # raises on a malformed port
+    except ValueError as e:
+        raise UnsafeUrl(f"video_url is malformed: {e}") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise UnsafeUrl("video_url must use http or https")
+    if not parts.hostname:
+        raise UnsafeUrl("video_url has no host")
+    if parts.username or parts.password:
+        raise UnsafeUrl("video_url must not carry credentials")
+    if not allow_private:
+        try:
+            infos = resolve(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
+        except (socket.gaierror, UnicodeError):
+            raise UnsafeUrl(f"the host {parts.hostname!r} does not resolve") from None
+        for info in infos:
+            if not is_public_address(info[4][0]):
+                raise UnsafeUrl(f"the host {parts.hostname!r} resolves to a non-public address")
+    return normalise(url)

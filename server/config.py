@@ -1,0 +1,85 @@
+"""Configuration from the environment. `.env.example` lists every variable."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+STEPS = ("download", "transcribe", "classify", "find_clips", "render")
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def _bool(name: str, default: bool) -> bool:
+    return _env(name, "1" if default else "0").strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass
+class Config:
+    data_dir: Path = field(default_factory=lambda: Path(_env("DATA_DIR", "./data")).resolve())
+    database_url: str = field(default_factory=lambda: _env("DATABASE_URL", ""))
+    # Supabase's transaction pooler (port 6543) cannot keep prepared statements.
+    db_transaction_pooler: bool = field(default_factory=lambda: _bool("DB_TRANSACTION_POOLER", False))
+    db_pool_size: int = field(default_factory=lambda: int(_env("DB_POOL_SIZE", "8")))
+    internal_api_token: str = field(default_factory=lambda: _env("INTERNAL_API_TOKEN", ""))
+    public_base_url: str = field(default_factory=lambda: _env("PUBLIC_BASE_URL", ""))
+
+    # Limits
+    max_upload_bytes: int = field(default_factory=lambda: int(_env("MAX_UPLOAD_BYTES", str(2 << 30))))
+    max_download_bytes: int = field(default_factory=lambda: int(_env("MAX_DOWNLOAD_BYTES", str(4 << 30))))
+    max_duration_s: float = field(default_factory=lambda: float(_env("MAX_DURATION_S", str(4 * 3600))))
+    allow_private_urls: bool = field(default_factory=lambda: _bool("ALLOW_PRIVATE_URLS", False))
+
+    # Queue
+    max_attempts: int = field(default_factory=lambda: int(_env("MAX_ATTEMPTS", "5")))
+    lease_s: float = field(default_factory=lambda: float(_env("LEASE_SECONDS", "60")))
+    backoff_base_s: float = field(default_factory=lambda: float(_env("BACKOFF_BASE_SECONDS", "10")))
+    backoff_max_s: float = field(default_factory=lambda: float(_env("BACKOFF_MAX_SECONDS", "900")))
+    worker_steps: tuple[str, ...] = field(
+        default_factory=lambda: tuple(s for s in _env("WORKER_STEPS", ",".join(STEPS)).split(",") if s))
+    worker_concurrency: int = field(default_factory=lambda: int(_env("WORKER_CONCURRENCY", "2")))
+    poll_interval_s: float = field(default_factory=lambda: float(_env("WORKER_POLL_SECONDS", "1")))
+    # How many jobs one POST /internal/perform-video-processing may start in this process.
+    internal_concurrency: int = field(default_factory=lambda: int(_env("INTERNAL_CONCURRENCY", "2")))
+
+    # Transcription
+    whisper_engine: str = field(default_factory=lambda: _env("WHISPER_ENGINE", "faster-whisper"))
+    whisper_model: str = field(default_factory=lambda: _env("WHISPER_MODEL", "base"))
+    whisper_device: str = field(default_factory=lambda: _env("WHISPER_DEVICE", "auto"))
+    whisper_compute_type: str = field(default_factory=lambda: _env("WHISPER_COMPUTE_TYPE", "auto"))
+    whisper_threads: int = field(default_factory=lambda: int(_env("WHISPER_THREADS", "0")))
+    whisper_beam_size: int = field(default_factory=lambda: int(_env("WHISPER_BEAM_SIZE", "1")))
+    whisper_language: str = field(default_factory=lambda: _env("WHISPER_LANGUAGE", ""))
+
+    # Analysis
+    openai_api_key: str = field(default_factory=lambda: _env("OPENAI_API_KEY", ""))
+    openai_base_url: str = field(default_factory=lambda: _env("OPENAI_BASE_URL", ""))
+    openai_model: str = field(default_factory=lambda: _env("OPENAI_MODEL", "gpt-4o"))
+    clip_min_s: float = field(default_factory=lambda: float(_env("CLIP_MIN_SECONDS", "15")))
+    clip_max_s: float = field(default_factory=lambda: float(_env("CLIP_MAX_SECONDS", "90")))
+    clip_max_count: int = field(default_factory=lambda: int(_env("CLIP_MAX_COUNT", "10")))
+
+    # Storage
+    storage_backend: str = field(default_factory=lambda: _env("STORAGE_BACKEND", "local"))
+    supabase_url: str = field(default_factory=lambda: _env("SUPABASE_URL", ""))
+    supabase_service_key: str = field(default_factory=lambda: _env("SUPABASE_SERVICE_ROLE_KEY", ""))
+    supabase_bucket: str = field(default_factory=lambda: _env("SUPABASE_BUCKET", "media"))
+
+    # Web
+    gunicorn_workers: int = field(default_factory=lambda: int(_env("GUNICORN_WORKERS", "2")))
+    gunicorn_threads: int = field(default_factory=lambda: int(_env("GUNICORN_THREADS", "4")))
+    bind: str = field(default_factory=lambda: _env("BIND", "127.0.0.1:8000"))
+
+    @classmethod
+    def from_mapping(cls, overrides: dict | None = None) -> "Config":
+        """Environment first, then explicit overrides (lower-case field names)."""
+        cfg = cls()
+        names = {f.name for f in fields(cls)}
+        for key, value in (overrides or {}).items():
+            key = key.lower()
+            if key not in names:
+                raise KeyError(f"unknown setting {key!r}")
+            setattr(cfg, key, Path(value) if key == "data_dir" else value)
+        return cfg

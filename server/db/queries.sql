@@ -1,0 +1,221 @@
+-- Named queries, called by name through server.db. Parameters use psycopg's %(name)s form.
+
+-- name: insert_video
+insert into videos (token, source_kind, source_url, upload_key, source_fingerprint,
+                    idempotency_key, title, options)
+values (%(token)s, %(source_kind)s, %(source_url)s, %(upload_key)s, %(fingerprint)s,
+        %(idempotency_key)s, %(title)s, %(options)s)
+on conflict (idempotency_key) do nothing
+returning id, token;
+
+-- name: video_by_idempotency_key
+select id, token from videos where idempotency_key = %(idempotency_key)s;
+
+-- name: enqueue
+insert into video_processing_queue (video_id, priority, max_attempts)
+values (%(video_id)s, %(priority)s, %(max_attempts)s);
+
+-- name: claim
+-- Claimable: waiting and due, or running under an expired lease (its worker died).
+-- Each claimed row gets its own fresh lease owner; the lock is held only by this statement.
+with picked as (
+    select id from video_processing_queue
+    where pipeline_step = any(%(steps)s)
+      and status in ('queued', 'retrying', 'running')
+      and ((status in ('queued', 'retrying') and run_after <= now())
+           or (status = 'running' and lease_expires_at < now()))
+      and (%(job_id)s::bigint is null or id = %(job_id)s::bigint)
+    order by priority desc, run_after, id
+    limit %(limit)s
+    for update skip locked
+)
+update video_processing_queue q
+set status = 'running',
+    lease_owner = gen_random_uuid(),
+    lease_expires_at = now() + make_interval(secs => %(lease_s)s),
+    attempts = q.attempts + 1,
+    progress = 0,
+    updated_at = now()
+from picked
+where q.id = picked.id
+returning q.id, q.video_id, q.pipeline_step, q.attempts, q.max_attempts, q.lease_owner,
+          q.priority, (select token from videos v where v.id = q.video_id) as token;
+
+-- name: heartbeat
+-- Extends the lease and records progress, only for the lease holder.
+update video_processing_queue
+set lease_expires_at = now() + make_interval(secs => %(lease_s)s),
+    progress = %(progress)s,
+    updated_at = now()
+where id = %(id)s and lease_owner = %(owner)s and status = 'running'
+returning id;
+
+-- name: job_status
+select status, lease_owner from video_processing_queue where id = %(id)s;
+
+-- name: advance
+-- Fenced: applies only while the writer still holds the lease. Same transaction as the
+-- step's checkpoint insert, so a checkpoint exists exactly when the step has advanced.
+update video_processing_queue
+set pipeline_step = %(next_step)s,
+    status = case when %(next_step)s = 'done' then 'completed' else 'queued' end,
+    attempts = 0,
+    progress = 0,
+    lease_owner = null,
+    lease_expires_at = null,
+    run_after = now(),
+    failure_cause = null,
+    failure_details = null,
+    updated_at = now(),
+    finished_at = case when %(next_step)s = 'done' then now() end
+where id = %(id)s and lease_owner = %(owner)s and status = 'running'
+returning id;
+
+-- name: retry_later
+update video_processing_queue
+set status = 'retrying',
+    run_after = now() + make_interval(secs => %(delay_s)s),
+    lease_owner = null,
+    lease_expires_at = null,
+    failure_cause = %(cause)s,
+    failure_details = %(details)s,
+    updated_at = now()
+where id = %(id)s and lease_owner = %(owner)s and status = 'running'
+returning id;
+
+-- name: fail
+update video_processing_queue
+set status = 'failed',
+    lease_owner = null,
+    lease_expires_at = null,
+    failure_cause = %(cause)s,
+    failure_details = %(details)s,
+    updated_at = now(),
+    finished_at = now()
+where id = %(id)s and lease_owner = %(owner)s and status = 'running'
+returning id;
+
+-- name: release
+-- Graceful shutdown: hand the job back untouched; the attempt does not count.
+update video_processing_queue
+set status = 'queued',
+    attempts = greatest(attempts - 1, 0),
+    lease_owner = null,
+    lease_expires_at = null,
+    run_after = now(),
+    updated_at = now()
+where id = %(id)s and lease_owner = %(owner)s and status = 'running'
+returning id;
+
+-- name: cancel
+update video_processing_queue q
+set status = 'cancelled',
+    lease_owner = null,
+    lease_expires_at = null,
+    failure_cause = 'cancelled',
+    failure_details = 'cancelled by the submitter',
+    updated_at = now(),
+    finished_at = now()
+from videos v
+where v.id = q.video_id and v.token = %(token)s
+  and q.status in ('queued', 'running', 'retrying')
+returning q.id;
+
+-- name: start_step_run
+insert into step_runs (video_id, step, attempt, worker_id, lease_owner)
+values (%(video_id)s, %(step)s, %(attempt)s, %(worker_id)s, %(owner)s);
+
+-- name: finish_step_run
+update step_runs
+set finished_at = now(), outcome = %(outcome)s, failure_cause = %(cause)s, details = %(details)s
+where lease_owner = %(owner)s and finished_at is null;
+
+-- name: step_runs_for_video
+select step, attempt, worker_id, started_at, finished_at, outcome, failure_cause, details
+from step_runs where video_id = %(video_id)s order by id;
+
+-- name: video_by_id
+select * from videos where id = %(video_id)s;
+
+-- name: update_video_meta
+update videos
+set title = coalesce(%(title)s, title),
+    duration_s = coalesce(%(duration_s)s, duration_s),
+    language = coalesce(%(language)s, language),
+    content_type = coalesce(%(content_type)s, content_type),
+    content_confidence = coalesce(%(content_confidence)s, content_confidence),
+    updated_at = now()
+where id = %(video_id)s;
+
+-- name: save_media
+insert into video_media (video_id, storage_key, bytes, sha256, duration_s, width, height)
+values (%(video_id)s, %(storage_key)s, %(bytes)s, %(sha256)s, %(duration_s)s, %(width)s, %(height)s);
+
+-- name: media_for_video
+select * from video_media where video_id = %(video_id)s;
+
+-- name: save_transcript
+insert into video_transcripts (video_id, engine, model, language, language_probability,
+                               duration_s, segments, transcribe_seconds)
+values (%(video_id)s, %(engine)s, %(model)s, %(language)s, %(language_probability)s,
+        %(duration_s)s, %(segments)s, %(transcribe_seconds)s);
+
+-- name: transcript_for_video
+select * from video_transcripts where video_id = %(video_id)s;
+
+-- name: save_analysis
+insert into video_analyses (video_id, analyzer, content_type, confidence, rationale, topics,
+                            raw_output, tokens_used, cost_usd)
+values (%(video_id)s, %(analyzer)s, %(content_type)s, %(confidence)s, %(rationale)s,
+        %(topics)s, %(raw_output)s, %(tokens_used)s, %(cost_usd)s);
+
+-- name: analysis_for_video
+select * from video_analyses where video_id = %(video_id)s;
+
+-- name: save_clip_search
+insert into video_clip_searches (video_id, analyzer, raw_output, tokens_used, cost_usd)
+values (%(video_id)s, %(analyzer)s, %(raw_output)s, %(tokens_used)s, %(cost_usd)s);
+
+-- name: save_clip
+insert into video_clips (video_id, clip_index, start_s, end_s, title, reason, hook, score)
+values (%(video_id)s, %(clip_index)s, %(start_s)s, %(end_s)s, %(title)s, %(reason)s,
+        %(hook)s, %(score)s);
+
+-- name: clips_for_video
+select * from video_clips where video_id = %(video_id)s order by clip_index;
+
+-- name: save_rendered_clip
+-- Fenced like `advance`: a worker that lost its lease records nothing.
+update video_clips c
+set video_key = %(video_key)s, thumbnail_key = %(thumbnail_key)s, rendered_at = now()
+from video_processing_queue q
+where c.video_id = %(video_id)s and c.clip_index = %(clip_index)s
+  and q.video_id = c.video_id and q.lease_owner = %(owner)s and q.status = 'running'
+returning c.clip_index;
+
+-- name: status_by_token
+select v.id as video_id, v.token, v.source_kind, v.source_url, v.title, v.duration_s,
+       v.language, v.content_type, v.content_confidence, v.created_at,
+       q.pipeline_step, q.status, q.progress, q.attempts, q.max_attempts, q.run_after,
+       q.failure_cause, q.failure_details, q.updated_at, q.finished_at,
+       a.tokens_used as analysis_tokens, s.tokens_used as clip_tokens,
+       coalesce(a.cost_usd, 0) + coalesce(s.cost_usd, 0) as cost_usd
+from videos v
+join video_processing_queue q on q.video_id = v.id
+left join video_analyses a on a.video_id = v.id
+left join video_clip_searches s on s.video_id = v.id
+where v.token = %(token)s;
+
+-- name: clip_keys_by_token
+select c.clip_index, c.video_key, c.thumbnail_key
+from video_clips c join videos v on v.id = c.video_id
+where v.token = %(token)s and c.clip_index = %(clip_index)s;
+
+-- name: transcript_by_token
+select t.* from video_transcripts t join videos v on v.id = t.video_id where v.token = %(token)s;
+
+-- name: health
+select 1 as ok;
+
+-- name: job_id_by_token
+select q.id from video_processing_queue q join videos v on v.id = q.video_id where v.token = %(token)s;

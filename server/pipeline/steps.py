@@ -1,0 +1,162 @@
+"""The five pipeline steps.
+
+A step does its work (no database transaction open meanwhile) and returns a `save`
+function; the runner calls it inside the transaction that advances `pipeline_step`, so a
+checkpoint exists exactly when its step is done. Steps read earlier checkpoints, never
+recompute them.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from psycopg.types.json import Jsonb
+
+from server.adapters.media_probe import probe, sha256_of
+from server.db import Tx
+from server.pipeline.failures import LeaseLost, fatal
+from server.ports import ClipBounds, ClipPlan, Classification, Progress, Transcript
+from server.services import Services
+
+log = logging.getLogger(__name__)
+
+Save = Callable[[Tx], None]
+
+
+@dataclass
+class StepContext:
+    services: Services
+    job: dict
+    video: dict
+    progress: Progress
+
+    @property
+    def workdir(self) -> Path:
+        return self.services.cfg.data_dir / "work" / self.video["token"]
+
+    @property
+    def video_id(self) -> int:
+        return self.video["id"]
+
+    def checkpoint(self, name: str) -> dict:
+        row = self.services.db.one(name, video_id=self.video_id)
+        if row is None:   # the queue says the earlier step is done, so this is a bug
+            raise RuntimeError(f"missing checkpoint {name} for video {self.video_id}")
+        return row
+
+    def transcript(self) -> Transcript:
+        return Transcript.from_dict(self.checkpoint("transcript_for_video"))
+
+
+def download(ctx: StepContext) -> Save:
+    s, cfg, video = ctx.services, ctx.services.cfg, ctx.video
+    if video["source_kind"] == "upload":
+        key = video["upload_key"]
+        path = s.storage.local_path(key)
+        title = video["title"]
+    else:
+        media = s.downloader.download(video["source_url"], ctx.workdir / "download", ctx.progress)
+        path, title = media.path, media.title
+    info = probe(path)
+    if info.duration_s > cfg.max_duration_s:
+        raise fatal("too_long", f"the video lasts {info.duration_s:.0f} s; the limit is {cfg.max_duration_s:.0f} s")
+    size, digest = path.stat().st_size, sha256_of(path)
+    if video["source_kind"] == "url":
+        key = f"videos/{video['token']}/source{path.suffix or '.mp4'}"
+        s.storage.put(key, path, "video/mp4")
+        shutil.rmtree(ctx.workdir / "download", ignore_errors=True)
+
+    def save(tx: Tx) -> None:
+        tx.run("save_media", video_id=ctx.video_id, storage_key=key, bytes=size, sha256=digest,
+               duration_s=info.duration_s, width=info.width, height=info.height)
+        tx.run("update_video_meta", video_id=ctx.video_id, title=title, duration_s=info.duration_s,
+               language=None, content_type=None, content_confidence=None)
+    return save
+
+
+def transcribe(ctx: StepContext) -> Save:
+    s = ctx.services
+    media = ctx.checkpoint("media_for_video")
+    started = time.monotonic()
+    transcript = s.transcriber.transcribe(s.storage.local_path(media["storage_key"]), ctx.progress)
+    elapsed = time.monotonic() - started
+    if not transcript.text:
+        raise fatal("no_speech", "Whisper found no speech in the video")
+
+    def save(tx: Tx) -> None:
+        d = transcript.to_dict()
+        tx.run("save_transcript", video_id=ctx.video_id, engine=d["engine"], model=d["model"],
+               language=d["language"], language_probability=d["language_probability"],
+               duration_s=d["duration_s"], segments=Jsonb(d["segments"]), transcribe_seconds=elapsed)
+        tx.run("update_video_meta", video_id=ctx.video_id, title=None, duration_s=None,
+               language=transcript.language, content_type=None, content_confidence=None)
+    return save
+
+
+def classify(ctx: StepContext) -> Save:
+    result = ctx.services.analyzer.classify(ctx.transcript(), ctx.video["title"])
+    ctx.progress(1.0)
+
+    def save(tx: Tx) -> None:
+        tx.run("save_analysis", video_id=ctx.video_id, analyzer=result.analyzer,
+               content_type=result.content_type, confidence=result.confidence,
+               rationale=result.rationale, topics=Jsonb(result.topics), raw_output=Jsonb(result.raw),
+               tokens_used=result.tokens_used, cost_usd=result.cost_usd)
+        tx.run("update_video_meta", video_id=ctx.video_id, title=None, duration_s=None,
+               language=None, content_type=result.content_type,
+               content_confidence=result.confidence)
+    return save
+
+
+def find_clips(ctx: StepContext) -> Save:
+    cfg = ctx.services.cfg
+    row = ctx.checkpoint("analysis_for_video")
+    classification = Classification(row["content_type"], row["confidence"], row["rationale"],
+                                     row["topics"], analyzer=row["analyzer"])
+    bounds = ClipBounds(cfg.clip_min_s, cfg.clip_max_s, cfg.clip_max_count)
+    result = ctx.services.analyzer.find_clips(ctx.transcript(), classification, bounds, ctx.progress)
+
+    def save(tx: Tx) -> None:
+        tx.run("save_clip_search", video_id=ctx.video_id, analyzer=result.analyzer,
+               raw_output=Jsonb(json.loads(json.dumps(result.raw, default=float))),
+               tokens_used=result.tokens_used, cost_usd=result.cost_usd)
+        for i, c in enumerate(result.clips):
+            tx.run("save_clip", video_id=ctx.video_id, clip_index=i, start_s=c.start_s, end_s=c.end_s,
+                   title=c.title, reason=c.reason, hook=c.hook, score=c.score)
+    return save
+
+
+def render(ctx: StepContext) -> Save:
+    s = ctx.services
+    media_path = s.storage.local_path(ctx.checkpoint("media_for_video")["storage_key"])
+    clips = s.db.all("clips_for_video", video_id=ctx.video_id)
+    outdir = ctx.workdir / "render"
+    outdir.mkdir(parents=True, exist_ok=True)
+    for n, c in enumerate(clips):
+        if c["video_key"]:      # rendered by an earlier attempt: each clip is its own checkpoint
+            continue
+        plan = ClipPlan(c["start_s"], c["end_s"], c["title"], c["reason"], c["score"], c["hook"])
+        video_file, thumb_file = outdir / f"{c['clip_index']:02d}.mp4", outdir / f"{c['clip_index']:02d}.jpg"
+        s.renderer.render(media_path, plan, video_file, thumb_file)
+        base = f"videos/{ctx.video['token']}/clips/{c['clip_index']:02d}"
+        s.storage.put(base + ".mp4", video_file, "video/mp4")
+        s.storage.put(base + ".jpg", thumb_file, "image/jpeg")
+        if not s.db.one("save_rendered_clip", video_id=ctx.video_id, clip_index=c["clip_index"],
+                        video_key=base + ".mp4", thumbnail_key=base + ".jpg", owner=ctx.job["lease_owner"]):
+            raise LeaseLost()
+        ctx.progress((n + 1) / len(clips))
+    shutil.rmtree(ctx.workdir, ignore_errors=True)
+    return lambda tx: None
+
+
+STEPS: dict[str, Callable[[StepContext], Save]] = {
+    "download": download, "transcribe": transcribe, "classify": classify,
+    "find_clips": find_clips, "render": render,
+}
+NEXT_STEP = {"download": "transcribe", "transcribe": "classify", "classify": "find_clips",
+             "find_clips": "render", "render": "done"}

@@ -1,0 +1,182 @@
+"""Runs claimed jobs: one step after another while this worker serves the next step.
+
+The same `Worker` drives `python -m server worker` (a loop that claims whenever a slot is
+free) and `/internal/perform-video-processing` (one claim per request, run in the
+background of the web process). SIGTERM stops claiming, lets running steps finish within
+a grace period, then releases their leases so another worker resumes at once.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+from server.pipeline.failures import Cancelled, LeaseLost, ShuttingDown, backoff_s, classify
+from server.pipeline.steps import NEXT_STEP, STEPS, StepContext
+from server.queue import Heartbeat, Job, Lease, claim
+from server.services import Services
+
+log = logging.getLogger(__name__)
+
+
+class Worker:
+    def __init__(self, services: Services, steps: tuple[str, ...] | None = None,
+                 concurrency: int | None = None, worker_id: str | None = None):
+        cfg = services.cfg
+        self.services = services
+        self.db = services.db
+        self.steps = tuple(steps or cfg.worker_steps)
+        unknown = set(self.steps) - set(STEPS)
+        if unknown:
+            raise ValueError(f"unknown steps: {', '.join(sorted(unknown))}")
+        self.concurrency = concurrency or cfg.worker_concurrency
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.lease_s = cfg.lease_s
+        self.stopping = threading.Event()
+        self.heartbeat = Heartbeat(self.db, self.lease_s)
+        self.heartbeat.start()
+        self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="step")
+        self._active = 0
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self.rng = random.Random()
+
+    # -- dispatching ---------------------------------------------------------------------
+    def free_slots(self) -> int:
+        with self._lock:
+            return self.concurrency - self._active
+
+    def claim_and_dispatch(self, limit: int | None = None, job_id: int | None = None) -> list[Job]:
+        """Claim up to the free slots (or `limit`) and run them in the background."""
+        if self.stopping.is_set():
+            return []
+        n = self.free_slots() if limit is None else min(limit, self.free_slots())
+        jobs = claim(self.db, self.steps, n, self.lease_s, job_id=job_id)
+        for job in jobs:
+            with self._lock:
+                self._active += 1
+            self._pool.submit(self._run_chain, job)
+        return jobs
+
+    def run_forever(self, poll_s: float | None = None) -> None:
+        poll_s = poll_s if poll_s is not None else self.services.cfg.poll_interval_s
+        log.info("worker %s serving %s with %d slots", self.worker_id, ",".join(self.steps),
+                 self.concurrency)
+        while not self.stopping.is_set():
+            try:
+                jobs = self.claim_and_dispatch()
+            except Exception:    # the database is down: keep the worker alive and retry
+                log.exception("claim failed")
+                jobs = []
+            if not jobs:
+                with self._idle:   # wake early when a slot frees up
+                    self._idle.wait(poll_s)
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        with self._idle:
+            return self._idle.wait_for(lambda: self._active == 0, timeout)
+
+    def shutdown(self, grace_s: float = 30.0) -> None:
+        """Stop claiming; give running steps `grace_s` to finish; then make them release."""
+        self.stopping.set()
+        if not self.wait_idle(grace_s):
+            for lease in self.heartbeat.active():
+                lease.state = "shutdown"
+            self.wait_idle(5.0)
+        # A step stuck in native code never reaches a progress report: release its lease
+        # here; its later writes are fenced out.
+        for lease in self.heartbeat.active():
+            self.db.one("release", id=lease.job.id, owner=lease.job.lease_owner)
+        self.heartbeat.stop()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    # -- running -------------------------------------------------------------------------
+    def _run_chain(self, job: Job | None) -> None:
+        try:
+            while job is not None:
+                next_step = self.run_step(job)
+                if next_step in self.steps and not self.stopping.is_set():
+                    claimed = claim(self.db, self.steps, 1, self.lease_s, job_id=job.id)
+                    job = claimed[0] if claimed else None
+                else:
+                    job = None
+        except Exception:
+            log.exception("job chain crashed")   # never let a job take the worker down
+        finally:
+            with self._idle:
+                self._active -= 1
+                self._idle.notify_all()
+
+    def run_step(self, job: Job) -> str | None:
+        """Run one claimed step; returns the next step when this one advanced."""
+        extra = {"job": job.token, "step": job.pipeline_step, "attempt": job.attempts}
+        lease = Lease(job)
+        self.heartbeat.add(lease)
+        self.db.run("start_step_run", video_id=job.video_id, step=job.pipeline_step,
+                    attempt=job.attempts, worker_id=self.worker_id, owner=job.lease_owner)
+        log.info("step started", extra=extra)
+        try:
+            if job.attempts > job.max_attempts:
+                self._fail(job, "attempts_exhausted",
+                           f"{job.pipeline_step} was attempted {job.attempts - 1} times and its "
+                           "workers died or lost their lease each time")
+                return None
+            video = self.db.one("video_by_id", video_id=job.video_id)
+            save = STEPS[job.pipeline_step](StepContext(self.services, job.__dict__, video, lease.report))
+            lease.check()
+            next_step = NEXT_STEP[job.pipeline_step]
+            with self.db.tx() as tx:
+                if tx.one("advance", id=job.id, owner=job.lease_owner, next_step=next_step) is None:
+                    raise LeaseLost("lease lost before the checkpoint was written")
+                save(tx)
+                tx.run("finish_step_run", owner=job.lease_owner, outcome="succeeded",
+                       cause=None, details=None)
+            log.info("step succeeded", extra=extra)
+            return next_step
+        except LeaseLost as e:
+            self._finish(job, "lease_lost", "lease_lost", str(e))
+            log.warning("lease lost; abandoning the step", extra=extra)
+        except Cancelled:
+            self._finish(job, "cancelled", "cancelled", "cancelled while running")
+            log.info("step cancelled", extra=extra)
+        except ShuttingDown:
+            self.db.one("release", id=job.id, owner=job.lease_owner)
+            self._finish(job, "released", None, "worker shut down; lease released")
+        except Exception as e:
+            self._handle_failure(job, e, extra)
+        finally:
+            self.heartbeat.remove(lease)
+        return None
+
+    def _handle_failure(self, job: Job, exc: Exception, extra: dict) -> None:
+        f = classify(exc)
+        if f.retryable and job.attempts < job.max_attempts:
+            delay = backoff_s(job.attempts, self.services.cfg.backoff_base_s,
+                              self.services.cfg.backoff_max_s, self.rng, f.retry_after_s)
+            written = self.db.one("retry_later", id=job.id, owner=job.lease_owner, delay_s=delay,
+                                  cause=f.cause, details=f.details[:8000])
+            outcome = "retrying"
+            log.warning("step failed (%s); retrying in %.1f s", f.cause, delay, extra=extra)
+        else:
+            details = f.details if not f.retryable else \
+                f"gave up after {job.attempts} attempts; last error: {f.details}"
+            written = self.db.one("fail", id=job.id, owner=job.lease_owner, cause=f.cause,
+                                  details=details[:8000])
+            outcome = "failed"
+            log.error("step failed for good (%s)", f.cause, extra=extra)
+        self._finish(job, outcome if written else "lease_lost", f.cause, f.details[:8000])
+
+    def _fail(self, job: Job, cause: str, details: str) -> None:
+        self.db.one("fail", id=job.id, owner=job.lease_owner, cause=cause, details=details)
+        self._finish(job, "failed", cause, details)
+
+    def _finish(self, job: Job, outcome: str, cause: str | None, details: str | None) -> None:
+        try:
+            self.db.run("finish_step_run", owner=job.lease_owner, outcome=outcome, cause=cause,
+                        details=details)
+        except Exception:
+            log.exception("could not record the step outcome")

