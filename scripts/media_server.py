@@ -1,4 +1,4 @@
-"""A local HTTP server for test media: static files with HTTP Range support, so yt-dlp
+"""A local HTTP server for sample and test media: static files with HTTP Range support, so yt-dlp
 downloads from it exactly as from a real web server."""
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ class MediaServer:
         self.server.server_close()
 
 
-if __name__ == "__main__":   # `python tests/media_server.py DIR PORT` for manual checks
+if __name__ == "__main__":   # `python scripts/media_server.py DIR PORT` for manual checks
     import sys
     root, port = Path(sys.argv[1]), int(sys.argv[2])
     ThreadingHTTPServer(("127.0.0.1", port), partial(RangeHandler, directory=str(root))).serve_forever()
