@@ -1,0 +1,40 @@
+# One image, three process types, for a host with an NVIDIA GPU (CPU-only hosts run it too):
+#   web:        docker run ... clips serve
+#   CPU worker: docker run ... clips worker --steps download,classify,find_clips,render --concurrency 4
+#   GPU worker: docker run --gpus all ... clips worker --steps transcribe --concurrency 1
+# The Whisper and embedding models come from PyPI packages, so the image needs no download
+# at run time; WHISPER_DEVICE=auto picks CUDA (float16) when a GPU is visible.
+FROM nvidia/cuda:12.8.1-cudnn-runtime-ubuntu24.04
+
+ENV DEBIAN_FRONTEND=noninteractive \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    DATA_DIR=/data \
+    BIND=0.0.0.0:8000
+
+# ffmpeg from the distribution for hardware codecs; imageio-ffmpeg's static build is the fallback.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3.12 python3.12-venv ffmpeg ca-certificates tini \
+ && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+RUN python3.12 -m venv /app/.venv
+ENV PATH=/app/.venv/bin:$PATH
+
+# The CUDA build of the pinned torch first, so requirements.txt finds it satisfied.
+COPY requirements.txt .
+RUN pip install --upgrade pip \
+ && pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cu128 \
+ && pip install -r requirements.txt
+
+COPY server ./server
+COPY supabase ./supabase
+
+# Run as an unprivileged user; /data holds media, work files and (without DATABASE_URL) Postgres.
+RUN useradd --create-home --uid 10001 clips && mkdir -p /data && chown clips /data
+USER clips
+VOLUME ["/data"]
+EXPOSE 8000
+
+ENTRYPOINT ["tini", "--", "python", "-m", "server"]
+CMD ["serve"]
