@@ -38,7 +38,8 @@ class FasterWhisperTranscriber:
         self._model = None
         self._lock = threading.Lock()
 
-    def _load(self):
+    def load(self):
+        """Loads the model now (it otherwise loads on first use)."""
         with self._lock:
             if self._model is None:
                 from faster_whisper import WhisperModel
@@ -49,7 +50,7 @@ class FasterWhisperTranscriber:
         return self._model
 
     def transcribe(self, media: Path, progress: Progress) -> Transcript:
-        model = self._load()
+        model = self.load()
         segments_iter, info = model.transcribe(
             str(media),
             beam_size=self.beam_size,

@@ -1,0 +1,363 @@
+"""Offline analyzer and the shared sentence rules, on synthetic transcripts with known topics."""
+from __future__ import annotations
+
+import pytest
+
+from server.pipeline.sentences import Sentence, clip_budget, snap_and_bound, split_sentences
+from server.ports import ClipBounds, ClipPlan, Classification, Segment, Transcript, Word
+
+WORD_S = 0.4          # 2.5 words per second
+SENTENCE_PAUSE_S = 0.5
+
+TOPICS = [
+    [
+        "A sourdough starter is simply flour and water colonised by wild yeast and lactic acid bacteria.",
+        "You feed it every day with fresh flour, and within a week it bubbles and smells pleasantly sour.",
+        "The bacteria produce the acids that give the bread its tang.",
+        "The yeast produces the gas that makes the dough rise.",
+        "Because wild yeast is slower than baker's yeast, the dough needs a long fermentation, often twelve hours.",
+        "Bakers fold the dough several times during that period to build gluten strength.",
+        "The loaf is shaped, proofed overnight in the fridge, and baked in a very hot covered pot.",
+        "Steam trapped inside the pot lets the crust expand before it hardens into a blistered shell.",
+    ],
+    [
+        "Most volcanoes sit along the edges of tectonic plates.",
+        "Where one plate dives beneath another, the sinking slab releases water into the hot mantle above it.",
+        "That water lowers the melting point of the rock, and magma forms deep underground.",
+        "The magma is lighter than the surrounding rock, so it rises and collects in chambers below the surface.",
+        "When pressure in the chamber grows too great, the magma forces its way up and erupts.",
+        "Sticky magma rich in silica traps gas and explodes violently, as Mount St. Helens did in 1980.",
+        "Runny basaltic lava, like the flows in Hawaii, lets the gas escape and pours out gently instead.",
+    ],
+    [
+        "Why does everyone tell you to start saving for retirement early?",
+        "Compound interest means you earn interest on your savings and also on the interest they already earned.",
+        "One thousand dollars invested at seven percent a year grows to about two thousand dollars in ten years.",
+        "Leave it alone for thirty years and it becomes roughly seven and a half thousand dollars.",
+        "Most of that growth happens in the final decade, which is why starting early matters so much.",
+        "Someone who saves a little in their twenties can retire with more than someone who saves twice as much from forty.",
+        "Fees compound the same way in reverse, and a one percent annual fee can eat a quarter of your balance.",
+    ],
+    [
+        "A honeybee colony behaves like a single organism made of tens of thousands of insects.",
+        "The queen lays up to two thousand eggs a day, and almost every bee in the hive is her daughter.",
+        "Worker bees change jobs as they age, first cleaning cells, then feeding larvae and building wax comb.",
+        "The oldest workers fly out to forage for nectar and pollen.",
+        "A forager that finds a rich patch of flowers returns and performs a waggle dance on the comb.",
+        "The angle of the dance tells her sisters the direction of the flowers relative to the sun.",
+        "Nectar is passed from bee to bee and fanned with their wings until it thickens into honey.",
+    ],
+    [
+        "Training for a marathon is mostly about running slowly.",
+        "About eighty percent of your weekly miles should be at an easy conversational pace.",
+        "Those easy runs build the capillaries and mitochondria that let your leg muscles burn fat.",
+        "Once a week, a long run gradually extends from ten miles toward twenty.",
+        "Speed work, such as interval repeats on a track, is only a small part of the plan.",
+        "In the final three weeks you taper, cutting your mileage so your legs are fresh on race day.",
+        "The most common race day mistake is starting too fast and running out of glycogen near mile twenty.",
+    ],
+]
+
+# A conversation: the topics share a subject (one chef's life), so their edges are softer.
+PODCAST = [
+    [
+        "Welcome back to the show, my guest today is a chef who runs a small restaurant in Lisbon.",
+        "Thanks for having me, it's great to be here.",
+        "So tell me, how did you first get into cooking?",
+        "Honestly, it started with my grandmother.",
+        "She cooked for the whole family every Sunday, and I was the kid who hung around the stove.",
+        "She never measured anything, she just tasted and adjusted.",
+        "Yeah.",
+        "And I think that taught me more than any cookbook ever did.",
+        "By the time I was twelve I was making the Sunday soup myself.",
+    ],
+    [
+        "What was it like opening your own place?",
+        "Terrifying, to be honest.",
+        "We signed a lease on an old bakery with almost no money left for the kitchen.",
+        "For the first six months I did the cooking, the dishes and the accounts.",
+        "Right.",
+        "There were weeks when we had maybe ten customers and I wondered if we'd make rent.",
+        "Then a food critic wandered in one rainy night and wrote a lovely review.",
+        "After that we were booked out for months, and I could finally hire a second cook.",
+    ],
+    [
+        "You're known for being strict about food waste, where does that come from?",
+        "Most restaurants throw away a shocking amount of food, something like a third of what they buy.",
+        "We plan the menu around what's left over.",
+        "Vegetable peels go into stock, stale bread becomes croutons or pudding, and fish bones make broth.",
+        "Exactly.",
+        "We also buy whole animals from one farm instead of ordering just the expensive cuts.",
+        "It forces you to be creative, and our food costs dropped by almost twenty percent.",
+        "The compost we can't avoid goes back to the farm that grows our herbs.",
+    ],
+    [
+        "If a young cook asked you for advice, what would you tell them?",
+        "Learn to sharpen your knives and keep your station clean before you worry about fancy techniques.",
+        "Work in as many different kitchens as you can while you're young.",
+        "Every head chef does things differently and you steal a little from each of them.",
+        "Absolutely.",
+        "And look after your body, because long shifts on your feet add up over the years.",
+        "Eat a proper meal before service, not just leftovers at midnight.",
+        "The cooks who last are the ones who treat it as a long career, not a sprint.",
+    ],
+]
+
+LECTURE = [
+    "Good morning everyone, and welcome back to the course.",
+    "In today's lecture we continue our study of thermodynamics.",
+    "Recall from last week that the first law states that energy is conserved.",
+    "Today we introduce the second law and the concept of entropy.",
+    "Consider an isolated system made of two blocks at different temperatures.",
+    "Heat flows from the hotter block to the colder one, never the other way around.",
+    "We can show that the total entropy of the system increases during this process.",
+    "The definition of entropy change is the heat transferred divided by the absolute temperature.",
+    "This result is central to the theory, and it will appear on the exam.",
+    "For next week, please read chapter seven of the textbook and try the problem set.",
+]
+
+TUTORIAL = [
+    "In this tutorial I'll show you how to set up a Python development environment.",
+    "First, download the installer from the official website.",
+    "Next, run the installer and make sure you tick the box that adds Python to your path.",
+    "Then open a terminal and type python dash dash version to check that it worked.",
+    "Now open your editor and click on the extensions tab on the left.",
+    "Search for the Python extension and click install.",
+    "Create a new folder for your project and open it in the editor.",
+    "Press control shift P and select the interpreter you just installed.",
+    "Finally, create a file called hello dot py and press the run button in the corner.",
+    "If you see hello world in the terminal, you're all set.",
+]
+
+
+def make_transcript(paragraphs: list[list[str]], words_per_segment: int = 18) -> Transcript:
+    """Words at WORD_S each, a short pause after every sentence, and Whisper-like segments
+    of a fixed number of words that ignore sentence ends."""
+    words: list[Word] = []
+    t = 0.0
+    for paragraph in paragraphs:
+        for sentence in paragraph:
+            for token in sentence.split():
+                words.append(Word(round(t, 2), round(t + WORD_S * 0.8, 2), " " + token))
+                t += WORD_S
+            t += SENTENCE_PAUSE_S
+    segments = []
+    for k in range(0, len(words), words_per_segment):
+        chunk = words[k:k + words_per_segment]
+        segments.append(Segment(chunk[0].start, chunk[-1].end,
+                                "".join(w.word for w in chunk).strip(), chunk))
+    return Transcript("en", 0.99, round(t, 2), "synthetic", "none", segments)
+
+
+def sentence_starts(paragraphs: list[list[str]]) -> list[int]:
+    """Index of the first sentence of each paragraph after the first: the true boundaries."""
+    starts, k = [], 0
+    for paragraph in paragraphs[:-1]:
+        k += len(paragraph)
+        starts.append(k)
+    return starts
+
+
+def boundary_recall_precision(found_s: list[float], true_idx: list[int],
+                              sentences: list[Sentence], tolerance: int = 1):
+    """A found boundary matches a true one when it starts a sentence within `tolerance`
+    sentences of it; each true boundary is matched at most once."""
+    found_idx = [next(s.index for s in sentences if abs(s.start - t) < 1e-6) for t in found_s]
+    unmatched = list(found_idx)
+    hits = 0
+    for true in true_idx:
+        match = next((f for f in unmatched if abs(f - true) <= tolerance), None)
+        if match is not None:
+            unmatched.remove(match)
+            hits += 1
+    return hits / len(true_idx), (hits / len(found_idx) if found_idx else 0.0)
+
+
+def plan(start: float, end: float, score: float = 50.0) -> ClipPlan:
+    return ClipPlan(start, end, "t", "r", score)
+
+
+@pytest.fixture(scope="session")
+def analyzer():
+    from server.adapters.analyzer_offline import OfflineAnalyzer, embedding_model
+    embedding_model()  # load once for the whole session
+    return OfflineAnalyzer()
+
+
+@pytest.fixture(scope="session")
+def topics_transcript():
+    return make_transcript(TOPICS)
+
+
+@pytest.fixture(scope="session")
+def topics_analysis(analyzer, topics_transcript):
+    seen = []
+    classification = Classification("lecture", 0.9)
+    result = analyzer.find_clips(topics_transcript, classification, ClipBounds(), seen.append)
+    return result, seen
+
+
+# --- sentences ------------------------------------------------------------------------------
+
+def test_split_sentences_follows_punctuation_not_segments(topics_transcript):
+    # Segments cut sentences in the middle, and "Mount St. Helens" must not end one.
+    sentences = split_sentences(topics_transcript)
+    assert [s.text for s in sentences] == [s for p in TOPICS for s in p]
+    assert all(s.words and s.start == s.words[0].start and s.end == s.words[-1].end
+               for s in sentences)
+    assert [s.index for s in sentences] == list(range(len(sentences)))
+
+
+def test_split_sentences_on_long_pause_and_without_word_timings():
+    transcript = Transcript("en", 1.0, 20.0, "x", "x", [
+        Segment(0.0, 3.0, "no punctuation here",
+                [Word(0.0, 1.0, " no"), Word(1.0, 2.0, " punctuation"), Word(2.0, 3.0, " here")]),
+        Segment(5.0, 9.0, "Words were not timed. Two sentences?"),
+    ])
+    texts = [s.text for s in split_sentences(transcript)]
+    assert texts == ["no punctuation here", "Words were not timed.", "Two sentences?"]
+
+
+def test_snap_and_bound_empty_transcript():
+    assert snap_and_bound([plan(0, 30)], [], ClipBounds()) == []
+    assert clip_budget([], ClipBounds()) == 0
+
+
+def test_snap_and_bound_one_sentence():
+    short = split_sentences(make_transcript([["Just one short sentence here."]]))
+    assert snap_and_bound([plan(0, 30)], short, ClipBounds()) == []
+    long_one = split_sentences(make_transcript([[" ".join(["word"] * 50) + "."]]))
+    (clip,) = snap_and_bound([plan(3, 7)], long_one, ClipBounds())
+    assert (clip.start_s, clip.end_s) == (long_one[0].start, long_one[0].end)
+    assert clip.hook == long_one[0].text
+
+
+def test_snap_and_bound_splits_a_sentence_longer_than_max():
+    # 100 words is 40 s of speech; with max 15 s it must be cut at word boundaries.
+    sentences = split_sentences(make_transcript([[" ".join(["word"] * 100) + "."]]))
+    bounds = ClipBounds(min_s=5, max_s=15, max_clips=10)
+    clips = snap_and_bound([plan(0, 40)], sentences, bounds)
+    word_starts = {w.start for w in sentences[0].words}
+    word_ends = {w.end for w in sentences[0].words}
+    assert len(clips) == 1
+    assert 5 <= clips[0].end_s - clips[0].start_s <= 15
+    assert clips[0].start_s in word_starts and clips[0].end_s in word_ends
+
+
+def test_snap_and_bound_snaps_to_sentence_edges(topics_transcript):
+    sentences = split_sentences(topics_transcript)
+    s = sentences[3]
+    # Start mid-sentence 3, end mid-sentence 6: snap out to their edges.
+    (clip,) = snap_and_bound([plan(s.start + 1.0, sentences[6].start + 1.0)], sentences,
+                             ClipBounds(min_s=5))
+    assert clip.start_s == s.start and clip.end_s == sentences[6].end
+    # Start in the pause after sentence 3 moves to sentence 4.
+    (clip,) = snap_and_bound([plan(s.end + 0.1, sentences[7].end)], sentences,
+                             ClipBounds(min_s=5))
+    assert clip.start_s == sentences[4].start
+
+
+def test_snap_and_bound_enforces_length(topics_transcript):
+    sentences = split_sentences(topics_transcript)
+    bounds = ClipBounds(min_s=15, max_s=30, max_clips=10)
+    # One 5 s sentence grows by whole following sentences.
+    (grown,) = snap_and_bound([plan(sentences[2].start, sentences[2].end)], sentences, bounds)
+    assert grown.start_s == sentences[2].start and 15 <= grown.end_s - grown.start_s <= 30
+    assert any(grown.end_s == s.end for s in sentences)
+    # 200 s shrinks from the end, keeping its opening.
+    (trimmed,) = snap_and_bound([plan(0, 200)], sentences, bounds)
+    assert trimmed.start_s == sentences[0].start and 15 <= trimmed.end_s - trimmed.start_s <= 30
+    # Near the end of the talk there is nothing after it, so it grows backwards.
+    last = sentences[-1]
+    (backwards,) = snap_and_bound([plan(last.start, last.end)], sentences, bounds)
+    assert backwards.end_s == last.end and 15 <= backwards.end_s - backwards.start_s <= 30
+
+
+def test_snap_and_bound_resolves_overlaps_by_score(topics_transcript):
+    sentences = split_sentences(topics_transcript)
+    bounds = ClipBounds(min_s=10, max_s=90, max_clips=10)
+    better = plan(sentences[0].start, sentences[5].end, score=80)
+    worse = plan(sentences[3].start, sentences[10].end, score=60)    # shrinks to 6..10
+    hidden = plan(sentences[1].start, sentences[4].end, score=70)    # wholly inside: dropped
+    clips = snap_and_bound([worse, hidden, better], sentences, bounds)
+    assert [c.score for c in clips] == [80, 60]
+    assert clips[1].start_s == sentences[6].start and clips[1].end_s == sentences[10].end
+
+
+def test_clip_budget_grows_with_speech():
+    def speech(seconds):
+        return [Sentence(0, 0.0, seconds, "x.", [])]
+    bounds = ClipBounds(max_clips=10)
+    assert clip_budget(speech(30), bounds) == 1
+    assert clip_budget(speech(600), bounds) > clip_budget(speech(200), bounds) > 1
+    assert clip_budget(speech(3 * 3600), bounds) == 10
+
+
+# --- offline analyzer -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("paragraphs, least", [(TOPICS, 0.75), (PODCAST, 0.6)],
+                         ids=["distinct-topics", "conversation"])
+def test_segmentation_finds_topic_changes(analyzer, paragraphs, least):
+    transcript = make_transcript(paragraphs)
+    result = analyzer.find_clips(transcript, Classification("other", 0.5), ClipBounds(),
+                                 lambda _: None)
+    recall, precision = boundary_recall_precision(result.raw["boundaries_s"],
+                                                  sentence_starts(paragraphs),
+                                                  split_sentences(transcript))
+    assert recall >= least and precision >= least, (recall, precision)
+
+
+def test_clips_start_and_end_on_sentences(topics_analysis, topics_transcript):
+    result, _ = topics_analysis
+    sentences = split_sentences(topics_transcript)
+    assert result.clips
+    assert all(any(c.start_s == s.start for s in sentences) for c in result.clips)
+    assert all(any(c.end_s == s.end for s in sentences) for c in result.clips)
+
+
+def test_clips_within_bounds_sorted_and_apart(topics_analysis, topics_transcript):
+    result, progress = topics_analysis
+    bounds = ClipBounds()
+    clips = result.clips
+    assert len(clips) <= clip_budget(split_sentences(topics_transcript), bounds)
+    assert all(bounds.min_s <= c.end_s - c.start_s <= bounds.max_s for c in clips)
+    assert all(0 <= c.score <= 100 for c in clips)
+    assert [c.score for c in clips] == sorted((c.score for c in clips), reverse=True)
+    spans = sorted((c.start_s, c.end_s) for c in clips)
+    assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(spans, spans[1:]))
+    assert all(c.title and len(c.title) <= 60 and c.reason and c.hook for c in clips)
+    assert progress[0] == 0.0 and progress[-1] == 1.0 and progress == sorted(progress)
+
+
+def test_only_the_segment_opening_with_a_question_scores_question_answer(topics_analysis,
+                                                                        topics_transcript):
+    result, _ = topics_analysis
+    sentences = split_sentences(topics_transcript)
+    question_start = sentences[sentence_starts(TOPICS)[1]].start  # "Why does everyone ...?"
+    for candidate in result.raw["candidates"]:
+        expected = candidate["start_s"] == question_start
+        assert (candidate["signals"]["question_answer"] >= 0.7) == expected, candidate
+    assert result.clips[0].start_s == question_start  # the extra signal ranks it first
+
+
+@pytest.mark.parametrize("sentences, label", [(LECTURE, "lecture"), (TUTORIAL, "tutorial"),
+                                              ([s for p in PODCAST for s in p], "podcast")])
+def test_classifies_content_type(analyzer, sentences, label):
+    result = analyzer.classify(make_transcript([sentences]), None)
+    assert result.content_type == label, result.rationale
+    assert 0.0 <= result.confidence <= 1.0 and result.rationale
+    assert result.topics and result.language == "en" and result.analyzer == "offline"
+
+
+def test_classification_topics_name_the_subject(analyzer):
+    assert "entropy" in analyzer.classify(make_transcript([LECTURE]), None).topics
+
+
+def test_find_clips_on_empty_and_tiny_transcripts(analyzer):
+    empty = Transcript("en", 1.0, 0.0, "x", "x", [])
+    tiny = make_transcript([["Hello there."]])
+    for transcript in (empty, tiny):
+        seen = []
+        result = analyzer.find_clips(transcript, Classification("other", 0.5), ClipBounds(),
+                                     seen.append)
+        assert result.clips == [] and seen[-1] == 1.0
