@@ -53,7 +53,7 @@ def submit(source: str, *, work: bool, priority: int) -> int:
     from server.worker import Worker
     worker = Worker(s, concurrency=1, worker_id=f"cli:{os.getpid()}")
     bars = {name: tqdm(total=100, desc=f"{name:<10}", position=i, leave=True, file=sys.stderr,
-                       bar_format="{desc} {bar} {n:3.0f}% {postfix}")
+                       bar_format="{desc} {bar} {n:3.0f}%{postfix}")
             for i, name in enumerate(STEPS)}
     row = None
     while True:
