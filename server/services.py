@@ -35,8 +35,8 @@ class Services:
         c = self.cfg
         if c.whisper_engine == "openai-whisper":
             from server.adapters.transcriber_openai_whisper import OpenAIWhisperTranscriber
-            return OpenAIWhisperTranscriber(c.whisper_model, device=c.whisper_device,
-                                            data_dir=c.data_dir)
+            return OpenAIWhisperTranscriber(c.whisper_model, c.data_dir, device=c.whisper_device,
+                                            language=c.whisper_language or None)
         from server.adapters.transcriber_faster_whisper import FasterWhisperTranscriber
         return FasterWhisperTranscriber(c.whisper_model, c.data_dir, device=c.whisper_device,
                                         compute_type=c.whisper_compute_type,
