@@ -10,6 +10,7 @@ ENV DEBIAN_FRONTEND=noninteractive \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     DATA_DIR=/data \
+    WHISPER_BATCH_SIZE=16 \
     BIND=0.0.0.0:8000
 
 # ffmpeg from the distribution for hardware codecs; imageio-ffmpeg's static build is the fallback.

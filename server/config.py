@@ -51,6 +51,7 @@ class Config:
     whisper_compute_type: str = field(default_factory=lambda: _env("WHISPER_COMPUTE_TYPE", "auto"))
     whisper_threads: int = field(default_factory=lambda: int(_env("WHISPER_THREADS", "0")))
     whisper_beam_size: int = field(default_factory=lambda: int(_env("WHISPER_BEAM_SIZE", "1")))
+    whisper_batch_size: int = field(default_factory=lambda: int(_env("WHISPER_BATCH_SIZE", "0")))
     whisper_language: str = field(default_factory=lambda: _env("WHISPER_LANGUAGE", ""))
 
     # Analysis

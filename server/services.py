@@ -41,7 +41,7 @@ class Services:
         return FasterWhisperTranscriber(c.whisper_model, c.data_dir, device=c.whisper_device,
                                         compute_type=c.whisper_compute_type,
                                         threads=c.whisper_threads, beam_size=c.whisper_beam_size,
-                                        language=c.whisper_language)
+                                        language=c.whisper_language, batch_size=c.whisper_batch_size)
 
     @cached_property
     def analyzer(self):

@@ -27,7 +27,7 @@ class FasterWhisperTranscriber:
 
     def __init__(self, model: str, data_dir: Path, *, device: str = "auto",
                  compute_type: str = "auto", threads: int = 0, beam_size: int = 1,
-                 language: str = "", temperatures: tuple[float, ...] = (0.0,)):
+                 language: str = "", temperatures: tuple[float, ...] = (0.0,), batch_size: int = 0):
         self.model = model
         self.data_dir = data_dir
         self.device, self.compute_type = pick_device(device, compute_type)
@@ -35,6 +35,7 @@ class FasterWhisperTranscriber:
         self.beam_size = beam_size
         self.language = language or None
         self.temperatures = temperatures
+        self.batch_size = batch_size
         self._model = None
         self._lock = threading.Lock()
 
@@ -51,8 +52,7 @@ class FasterWhisperTranscriber:
 
     def transcribe(self, media: Path, progress: Progress) -> Transcript:
         model = self.load()
-        segments_iter, info = model.transcribe(
-            str(media),
+        options = dict(
             beam_size=self.beam_size,
             language=self.language,
             word_timestamps=True,
@@ -64,6 +64,14 @@ class FasterWhisperTranscriber:
             vad_filter=True,                     # skip silence (model ships in the package)
             vad_parameters={"min_silence_duration_ms": 1000},
         )
+        if self.batch_size > 0:
+            # Batched decoding of VAD chunks: a large win on a GPU, about 1.2x on 2 CPU
+            # cores, at the price of longer segments (word timings are unaffected).
+            from faster_whisper import BatchedInferencePipeline
+            segments_iter, info = BatchedInferencePipeline(model).transcribe(
+                str(media), batch_size=self.batch_size, **options)
+        else:
+            segments_iter, info = model.transcribe(str(media), **options)
         duration = float(info.duration or 0.0)
         segments: list[Segment] = []
         for s in segments_iter:                  # decoding happens lazily, segment by segment
