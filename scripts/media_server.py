@@ -45,12 +45,17 @@ class RangeHandler(SimpleHTTPRequestHandler):
         return f
 
     def copyfile(self, source, outputfile):
-        while self._remaining > 0:
-            chunk = source.read(min(64 << 10, self._remaining))
-            if not chunk:
-                break
-            outputfile.write(chunk)
-            self._remaining -= len(chunk)
+        try:
+            while self._remaining > 0:
+                chunk = source.read(min(64 << 10, self._remaining))
+                if not chunk:
+                    break
+                outputfile.write(chunk)
+                self._remaining -= len(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass    # the client hung up (yt-dlp probes, then reconnects): not an error
+        finally:
+            source.close()
 
 
 class MediaServer:
