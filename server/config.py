@@ -58,6 +58,11 @@ class Config:
     openai_api_key: str = field(default_factory=lambda: _env("OPENAI_API_KEY", ""))
     openai_base_url: str = field(default_factory=lambda: _env("OPENAI_BASE_URL", ""))
     openai_model: str = field(default_factory=lambda: _env("OPENAI_MODEL", "gpt-4o"))
+    openai_timeout_s: float = field(default_factory=lambda: float(_env("OPENAI_TIMEOUT_SECONDS", "60")))
+    # Retries inside one step (429, 5xx, timeouts); after them the job itself retries later.
+    openai_retries: int = field(default_factory=lambda: int(_env("OPENAI_RETRIES", "2")))
+    # A Retry-After longer than this is waited out by the queue, not by a sleeping worker.
+    openai_max_wait_s: float = field(default_factory=lambda: float(_env("OPENAI_MAX_WAIT_SECONDS", "20")))
     clip_min_s: float = field(default_factory=lambda: float(_env("CLIP_MIN_SECONDS", "15")))
     clip_max_s: float = field(default_factory=lambda: float(_env("CLIP_MAX_SECONDS", "90")))
     clip_max_count: int = field(default_factory=lambda: int(_env("CLIP_MAX_COUNT", "10")))

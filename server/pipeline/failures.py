@@ -57,6 +57,7 @@ CAUSES: dict[str, tuple[bool, str]] = {
     "too_large": (False, "the download is larger than MAX_DOWNLOAD_BYTES"),
     "no_speech": (False, "the transcript is empty"),
     "attempts_exhausted": (False, "the step failed max_attempts times"),
+    "llm_rejected": (False, "the LLM provider refused the request (bad key, unknown model: 4xx)"),
     "network": (True, "connection refused, reset, dropped or timed out"),
     "http_5xx": (True, "the source or a provider answered 5xx"),
     "rate_limited": (True, "HTTP 429 from the source or a provider"),
