@@ -72,6 +72,9 @@ class Config:
     supabase_url: str = field(default_factory=lambda: _env("SUPABASE_URL", ""))
     supabase_service_key: str = field(default_factory=lambda: _env("SUPABASE_SERVICE_ROLE_KEY", ""))
     supabase_bucket: str = field(default_factory=lambda: _env("SUPABASE_BUCKET", "media"))
+    supabase_signed_url_s: int = field(default_factory=lambda: int(_env("SUPABASE_SIGNED_URL_SECONDS", "3600")))
+    # Remote media is cached on local disk for ffmpeg and Whisper; least recently used goes first.
+    storage_cache_max_bytes: int = field(default_factory=lambda: int(_env("STORAGE_CACHE_MAX_BYTES", str(20 << 30))))
 
     # Web
     gunicorn_workers: int = field(default_factory=lambda: int(_env("GUNICORN_WORKERS", "2")))

@@ -21,7 +21,9 @@ class Services:
         if self.cfg.storage_backend == "supabase":
             from server.adapters.storage_supabase import SupabaseStorage
             return SupabaseStorage(self.cfg.supabase_url, self.cfg.supabase_service_key,
-                                   self.cfg.supabase_bucket, self.cfg.data_dir / "cache")
+                                   self.cfg.supabase_bucket, self.cfg.data_dir / "cache",
+                                   signed_url_s=self.cfg.supabase_signed_url_s,
+                                   cache_max_bytes=self.cfg.storage_cache_max_bytes)
         from server.adapters.storage_local import LocalStorage
         return LocalStorage(self.cfg.data_dir / "media")
 

@@ -63,6 +63,7 @@ CAUSES: dict[str, tuple[bool, str]] = {
     "rate_limited": (True, "HTTP 429 from the source or a provider"),
     "llm_unavailable": (True, "the LLM provider failed or timed out"),
     "llm_bad_output": (True, "the LLM answered twice with output that broke the schema"),
+    "storage_rejected": (False, "the storage backend refused the request (a 4xx other than 413)"),
     "storage_unavailable": (True, "the storage backend failed"),
     "database": (True, "a database error while the step ran"),
     "lease_lost": (True, "the worker lost its lease (paused or partitioned)"),

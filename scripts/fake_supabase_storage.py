@@ -1,0 +1,224 @@
+"""A local stand-in for Supabase Storage's REST API (the part storage3 and the server use).
+
+Objects live in memory. It checks the service key (apikey header and bearer token), the
+bucket's size limit and allowed MIME types, answers duplicates without x-upsert with 409,
+and answers errors in Storage's JSON shape ({"statusCode", "error", "message"}). Signed
+URLs carry an HMAC token that the GET checks. `fail_next(n, status)` makes the next n
+requests fail, to exercise the client's handling of outages.
+"""
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import hashlib
+import hmac
+import json
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, unquote, urlsplit
+
+_SIGNING_SECRET = b"fake-storage-signing-secret"
+
+
+class FakeStorage:
+    def __init__(self, service_key: str, bucket: str = "media", *, size_limit: int = 50 << 20,
+                 allowed_mime_types: tuple[str, ...] = ("video/*", "image/*")):
+        self.service_key = service_key
+        self.buckets = {bucket: {"size_limit": size_limit, "allowed": allowed_mime_types}}
+        self.objects: dict[tuple[str, str], tuple[bytes, str]] = {}   # (bucket, key) -> (data, type)
+        self.requests: list[tuple[str, str]] = []
+        self._failures: list[int] = []
+        self._lock = threading.Lock()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+
+    def fail_next(self, n: int, status: int = 503) -> None:
+        with self._lock:
+            self._failures.extend([status] * n)
+
+    def __enter__(self) -> "FakeStorage":
+        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def sign(self, bucket: str, key: str, expires_at: int) -> str:
+        msg = f"{bucket}/{key}:{expires_at}".encode()
+        return f"{expires_at}.{hmac.new(_SIGNING_SECRET, msg, hashlib.sha256).hexdigest()}"
+
+    def _handler(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def _reply(self, status: int, body, content_type: str = "application/json") -> None:
+                data = body if isinstance(body, bytes) else json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _error(self, status: int, error: str, message: str, code: int | None = None) -> None:
+                self._reply(status, {"statusCode": str(code or status), "error": error, "message": message})
+
+            def _body(self) -> bytes:
+                return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+            def _authorised(self) -> bool:
+                auth = self.headers.get("Authorization", "")
+                if not auth:
+                    self._error(400, "Error", "headers must have required property 'authorization'")
+                    return False
+                if auth != f"Bearer {fake.service_key}" or self.headers.get("apikey") != fake.service_key:
+                    self._error(400, "Unauthorized", "invalid signature", code=403)
+                    return False
+                return True
+
+            def _route(self, method: str) -> None:
+                parts = urlsplit(self.path)
+                path = unquote(parts.path)
+                fake.requests.append((method, path))
+                with fake._lock:
+                    injected = fake._failures.pop(0) if fake._failures else None
+                if injected:
+                    self._body()
+                    return self._error(injected, "InternalError", "injected failure")
+                if not path.startswith("/storage/v1/object/"):
+                    return self._error(404, "not_found", f"no route {method} {path}")
+                rest = path[len("/storage/v1/object/"):]
+                if method == "GET" and rest.startswith("sign/"):
+                    return self._signed_get(rest[len("sign/"):], parse_qs(parts.query))
+                if not self._authorised():
+                    self._body()
+                    return None
+                if method == "POST" and rest.startswith("sign/"):
+                    return self._sign(rest[len("sign/"):])
+                if method == "POST" and rest.startswith("list/"):
+                    return self._list(rest[len("list/"):])
+                if method == "DELETE" and "/" not in rest:
+                    return self._delete(rest)
+                if method in ("POST", "PUT"):
+                    return self._upload(rest, upsert=method == "PUT" or self.headers.get("x-upsert") == "true")
+                if method == "GET":
+                    return self._download(rest)
+                return self._error(405, "Error", f"{method} is not supported here")
+
+            def _split(self, rest: str):
+                bucket, _, key = rest.partition("/")
+                if bucket not in fake.buckets:
+                    self._error(400, "Bucket not found", "Bucket not found", code=404)
+                    return None, None
+                return bucket, key
+
+            def _upload(self, rest: str, upsert: bool) -> None:
+                bucket, key = self._split(rest)
+                if bucket is None:
+                    self._body()
+                    return None
+                limit = fake.buckets[bucket]["size_limit"]
+                length = int(self.headers.get("Content-Length") or 0)
+                if length > limit + (64 << 10):    # multipart framing adds a little
+                    self.rfile.read(length)
+                    return self._error(413, "Payload too large",
+                                       "The object exceeded the maximum allowed size")
+                raw = self.rfile.read(length)
+                header = f"Content-Type: {self.headers.get('Content-Type')}\r\n\r\n".encode()
+                msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(header + raw)
+                part = next((p for p in msg.iter_parts() if p.get_param("name", header="content-disposition") == "file"), None)
+                if part is None:
+                    return self._error(400, "Error", "the multipart form has no 'file' field")
+                data, mime = part.get_payload(decode=True), part.get_content_type()
+                if len(data) > limit:
+                    return self._error(413, "Payload too large",
+                                       "The object exceeded the maximum allowed size")
+                allowed = fake.buckets[bucket]["allowed"]
+                if not any(mime == a or (a.endswith("/*") and mime.startswith(a[:-1])) for a in allowed):
+                    return self._error(400, "invalid_mime_type", f"mime type {mime} is not supported", code=415)
+                with fake._lock:
+                    if (bucket, key) in fake.objects and not upsert:
+                        return self._error(400, "Duplicate", "The resource already exists", code=409)
+                    fake.objects[(bucket, key)] = (data, mime)
+                self._reply(200, {"Key": f"{bucket}/{key}", "Id": str(uuid.uuid4())})
+
+            def _download(self, rest: str) -> None:
+                bucket, key = self._split(rest)
+                if bucket is None:
+                    return None
+                obj = fake.objects.get((bucket, key))
+                if obj is None:
+                    return self._error(404, "not_found", "Object not found")
+                self._reply(200, obj[0], obj[1])
+
+            def _sign(self, rest: str) -> None:
+                body = json.loads(self._body() or b"{}")
+                bucket, key = self._split(rest)
+                if bucket is None:
+                    return None
+                if (bucket, key) not in fake.objects:
+                    return self._error(404, "not_found", "Object not found")
+                expires_at = int(time.time()) + int(body.get("expiresIn", 60))
+                token = fake.sign(bucket, key, expires_at)
+                self._reply(200, {"signedURL": f"/object/sign/{bucket}/{key}?token={token}"})
+
+            def _signed_get(self, rest: str, query: dict) -> None:
+                bucket, _, key = rest.partition("/")
+                token = (query.get("token") or [""])[0]
+                expires_at = token.partition(".")[0]
+                if not expires_at.isdigit() or not hmac.compare_digest(token, fake.sign(bucket, key, int(expires_at))):
+                    return self._error(400, "InvalidJWT", "invalid signature", code=403)
+                if int(expires_at) < time.time():
+                    return self._error(400, "InvalidJWT", "jwt expired", code=403)
+                return self._download(rest)
+
+            def _list(self, bucket: str) -> None:
+                body = json.loads(self._body() or b"{}")
+                if bucket not in fake.buckets:
+                    return self._error(400, "Bucket not found", "Bucket not found", code=404)
+                prefix = body.get("prefix", "").strip("/")
+                entries: dict[str, dict] = {}
+                for (b, key) in sorted(fake.objects):
+                    if b != bucket or not key.startswith(prefix + "/" if prefix else ""):
+                        continue
+                    name, sep, _ = key[len(prefix) + 1 if prefix else 0:].partition("/")
+                    entries.setdefault(name, {"name": name, "id": None if sep else str(uuid.uuid4()),
+                                              "metadata": None})
+                items = list(entries.values())
+                offset, limit = int(body.get("offset", 0)), int(body.get("limit", 100))
+                self._reply(200, items[offset:offset + limit])
+
+            def _delete(self, bucket: str) -> None:
+                body = json.loads(self._body() or b"{}")
+                if bucket not in fake.buckets:
+                    return self._error(400, "Bucket not found", "Bucket not found", code=404)
+                removed = []
+                with fake._lock:
+                    for key in body.get("prefixes", []):
+                        if fake.objects.pop((bucket, key), None) is not None:
+                            removed.append({"name": key, "bucket_id": bucket})
+                self._reply(200, removed)
+
+            def do_GET(self):
+                self._route("GET")
+
+            def do_POST(self):
+                self._route("POST")
+
+            def do_PUT(self):
+                self._route("PUT")
+
+            def do_DELETE(self):
+                self._route("DELETE")
+
+        return Handler
