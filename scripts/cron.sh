@@ -5,7 +5,7 @@
 # enough; curl exits non-zero on a refused connection, a timeout or an HTTP error. The
 # token goes in through a file descriptor, not the command line, so `ps` never shows it.
 set -euo pipefail
-: "${INTERNAL_API_TOKEN:?set INTERNAL_API_TOKEN to the server's token}"
+: "${INTERNAL_API_TOKEN:?set INTERNAL_API_TOKEN to the token the server expects}"
 url="${CLIPS_SERVER_URL:-http://127.0.0.1:8000}/internal/perform-video-processing"
 body=$(curl --silent --show-error --fail-with-body --max-time "${CRON_TIMEOUT_SECONDS:-10}" \
   -X POST "$url" \
