@@ -160,5 +160,7 @@ def test_status_returns_signed_urls(fake, app_config):
         assert clip["url"].startswith(fake.url + "/storage/v1/object/sign/media/videos/tok123/clips/00.mp4?token=")
         assert httpx.get(clip["url"]).content == b"videos/tok123/clips/00.mp4"
         assert httpx.get(clip["thumbnail_url"]).headers["content-type"] == "image/jpeg"
+        # The server does not proxy Storage objects: signed URLs are the only way in.
+        assert app.test_client().get("/public/media/videos/tok123/clips/00.mp4").status_code == 404
     finally:
         app.extensions["services"].db.close()

@@ -18,7 +18,12 @@ def pick_device(device: str, compute_type: str) -> tuple[str, str]:
         import ctranslate2
         device = "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
     if compute_type == "auto":
-        compute_type = "float16" if device == "cuda" else "int8"
+        # float16 on GPUs that have it (compute capability 7+), int8 on CPUs; whatever
+        # this CTranslate2 build supports on the device otherwise.
+        import ctranslate2
+        supported = ctranslate2.get_supported_compute_types(device)
+        wanted = ("float16", "int8_float16", "float32") if device == "cuda" else ("int8", "float32")
+        compute_type = next((t for t in wanted if t in supported), "default")
     return device, compute_type
 
 

@@ -166,7 +166,7 @@ _MEDIA_TYPES = {".mp4": "video/mp4", ".jpg": "image/jpeg", ".srt": "application/
 def media(key: str):
     """Local storage only (Supabase Storage hands out signed URLs instead). Keys contain
     the video's unguessable token, so the URL itself is the capability."""
-    if not key.startswith("videos/") or ".." in key:
+    if get_services().cfg.storage_backend != "local" or not key.startswith("videos/") or ".." in key:
         return error("not found", 404)
     try:
         path = get_services().storage.local_path(key)
