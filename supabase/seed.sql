@@ -3,7 +3,7 @@
 -- token. Skipped where Vault is absent, and leaves existing secrets alone.
 do $$
 begin
-    if to_regprocedure('vault.create_secret(text, text, text)') is null then
+    if to_regclass('vault.secrets') is null then
         raise notice 'no Vault here: nothing to seed';
         return;
     end if;
