@@ -1,4 +1,4 @@
-"""Command line: serve, worker, migrate, submit."""
+"""Command line: serve, worker, migrate, step-limit, submit."""
 from __future__ import annotations
 
 import argparse
@@ -40,7 +40,8 @@ def cmd_worker(args) -> int:
     from server.logs import setup_logging
     from server.worker import Worker
     setup_logging()
-    worker = Worker(open_services(Config()), steps=args.steps, concurrency=args.concurrency)
+    worker = Worker(open_services(Config()), steps=args.steps, concurrency=args.concurrency,
+                    pipeline=args.pipeline)
 
     def on_signal(signum, frame):
         log.info("signal %s: stopping (grace %.0f s)", signum, args.grace)
@@ -51,6 +52,33 @@ def cmd_worker(args) -> int:
     worker.run_forever()
     worker.shutdown(grace_s=args.grace)
     return 0
+
+
+def cmd_step_limit(args) -> int:
+    """Sets (or clears) the cluster-wide cap on concurrently running jobs of one step."""
+    from server.db import Database, resolve_database_url
+    from server.db.migrate import migrate
+    cfg = Config()
+    url = resolve_database_url(cfg.database_url, cfg.data_dir)
+    migrate(url)
+    db = Database(url, pool_size=1)
+    try:
+        if args.max_running is None:
+            db.one("clear_step_limit", step=args.step)
+            print(f"{args.step}: no limit")
+        else:
+            db.one("set_step_limit", step=args.step, max_running=args.max_running)
+            print(f"{args.step}: at most {args.max_running} running in the cluster")
+    finally:
+        db.close()
+    return 0
+
+
+def _positive(value: str) -> int:
+    n = int(value)
+    if n < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return n
 
 
 def cmd_submit(args) -> int:
@@ -67,7 +95,14 @@ def main(argv: list[str] | None = None) -> int:
     w.add_argument("--steps", type=_steps, default=None, help="comma-separated steps to serve")
     w.add_argument("--concurrency", type=int, default=None)
     w.add_argument("--grace", type=float, default=30.0, help="seconds to finish running steps on SIGTERM")
+    w.add_argument("--pipeline", choices=("real", "noop"), default="real",
+                   help="noop: trivial steps for queue tests and benchmarks")
     w.set_defaults(fn=cmd_worker)
+    lim = sub.add_parser("step-limit", help="cap how many jobs of a step run at once, cluster-wide")
+    lim.add_argument("step", choices=STEPS)
+    lim.add_argument("max_running", type=_positive, nargs="?", default=None,
+                     help="omit to remove the cap")
+    lim.set_defaults(fn=cmd_step_limit)
     s = sub.add_parser("submit", help="submit a URL or file, show progress, list the clips")
     s.add_argument("source")
     s.add_argument("--priority", type=int, default=0)

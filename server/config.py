@@ -35,11 +35,17 @@ class Config:
     # Queue
     max_attempts: int = field(default_factory=lambda: int(_env("MAX_ATTEMPTS", "5")))
     lease_s: float = field(default_factory=lambda: float(_env("LEASE_SECONDS", "60")))
+    # LEASE_SECONDS_<STEP> overrides LEASE_SECONDS for one step (e.g. a long transcription).
+    step_lease_s: dict[str, float] = field(default_factory=lambda: {
+        s: float(os.environ[f"LEASE_SECONDS_{s.upper()}"]) for s in STEPS
+        if os.environ.get(f"LEASE_SECONDS_{s.upper()}")})
     backoff_base_s: float = field(default_factory=lambda: float(_env("BACKOFF_BASE_SECONDS", "10")))
     backoff_max_s: float = field(default_factory=lambda: float(_env("BACKOFF_MAX_SECONDS", "900")))
     worker_steps: tuple[str, ...] = field(
         default_factory=lambda: tuple(s for s in _env("WORKER_STEPS", ",".join(STEPS)).split(",") if s))
     worker_concurrency: int = field(default_factory=lambda: int(_env("WORKER_CONCURRENCY", "2")))
+    step_runs_retention_days: float = field(
+        default_factory=lambda: float(_env("STEP_RUNS_RETENTION_DAYS", "30")))
     poll_interval_s: float = field(default_factory=lambda: float(_env("WORKER_POLL_SECONDS", "1")))
     # How many jobs one POST /internal/perform-video-processing may start in this process.
     internal_concurrency: int = field(default_factory=lambda: int(_env("INTERNAL_CONCURRENCY", "2")))
@@ -80,6 +86,9 @@ class Config:
     gunicorn_workers: int = field(default_factory=lambda: int(_env("GUNICORN_WORKERS", "2")))
     gunicorn_threads: int = field(default_factory=lambda: int(_env("GUNICORN_THREADS", "4")))
     bind: str = field(default_factory=lambda: _env("BIND", "127.0.0.1:8000"))
+
+    def lease_for(self, step: str) -> float:
+        return self.step_lease_s.get(step, self.lease_s)
 
     @classmethod
     def from_mapping(cls, overrides: dict | None = None) -> "Config":

@@ -29,14 +29,27 @@ class Job:
     lease_owner: str
     priority: int
     token: str
+    lease_s: float = 60.0
 
 
 def claim(db: Database, steps: tuple[str, ...], limit: int, lease_s: float,
-          job_id: int | None = None) -> list[Job]:
+          job_id: int | None = None, step_lease_s: dict[str, float] | None = None) -> list[Job]:
+    """One short transaction: lock the caps of capped steps (see `step_limits`), then
+    claim up to `limit` jobs, never more of a capped step than its free slots."""
     if limit <= 0:
         return []
-    rows = db.all("claim", steps=list(steps), limit=limit, lease_s=lease_s, job_id=job_id)
-    return [Job(**{**r, "lease_owner": str(r["lease_owner"])}) for r in rows]
+    leases = {s: (step_lease_s or {}).get(s, lease_s) for s in steps}
+    with db.tx() as tx:
+        caps = {r["step"]: r["free"] for r in tx.all("lock_step_limits", steps=list(steps))}
+        open_steps = [s for s in steps if caps.get(s, 1) > 0]
+        if not open_steps:
+            return []
+        capped = [s for s in open_steps if s in caps]
+        rows = tx.all("claim", steps=open_steps, limit=limit, lease_s=lease_s, job_id=job_id,
+                      cap_steps=capped, cap_free=[caps[s] for s in capped],
+                      lease_steps=list(leases), lease_secs=list(leases.values()))
+    return [Job(**{**r, "lease_owner": str(r["lease_owner"]), "lease_s": leases[r["pipeline_step"]]})
+            for r in rows]
 
 
 @dataclass
@@ -63,10 +76,10 @@ class Lease:
 
 class Heartbeat(threading.Thread):
     def __init__(self, db: Database, lease_s: float):
+        """`lease_s`: the shortest lease this worker takes; it beats three times per lease."""
         super().__init__(name="heartbeat", daemon=True)
         self.db = db
-        self.lease_s = lease_s
-        self.interval = max(0.2, min(lease_s / 3, 2.0))
+        self.interval = max(0.1, min(lease_s / 3, 2.0))
         self._leases: dict[str, Lease] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -98,7 +111,7 @@ class Heartbeat(threading.Thread):
                 continue
             try:
                 ok = self.db.one("heartbeat", id=lease.job.id, owner=lease.job.lease_owner,
-                                 lease_s=self.lease_s, progress=lease.progress)
+                                 lease_s=lease.job.lease_s, progress=lease.progress)
                 if ok:
                     lease.last_beat = time.monotonic()
                     continue
@@ -108,5 +121,5 @@ class Heartbeat(threading.Thread):
                             lease.state, extra={"job": lease.job.token, "step": lease.job.pipeline_step})
             except Exception:   # a database blip: try again next beat; expiry decides
                 log.exception("heartbeat failed for job %s", lease.job.token)
-                if time.monotonic() - lease.last_beat > self.lease_s:
+                if time.monotonic() - lease.last_beat > lease.job.lease_s:
                     lease.state = "lost"

@@ -12,20 +12,28 @@ import os
 import random
 import socket
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 from server.pipeline.failures import Cancelled, LeaseLost, ShuttingDown, backoff_s, classify
+from server.pipeline import noop
 from server.pipeline.steps import NEXT_STEP, STEPS, StepContext
 from server.queue import Heartbeat, Job, Lease, claim
 from server.services import Services
 
 log = logging.getLogger(__name__)
 
+PIPELINES = {"real": STEPS, "noop": noop.STEPS}
+# Steps whose checkpoint an earlier submission of the same source can lend us.
+REUSABLE = {"download": "reuse_media", "transcribe": "reuse_transcript"}
+PRUNE_EVERY_S = 600.0
+
 
 class Worker:
     def __init__(self, services: Services, steps: tuple[str, ...] | None = None,
-                 concurrency: int | None = None, worker_id: str | None = None):
+                 concurrency: int | None = None, worker_id: str | None = None,
+                 pipeline: str = "real"):
         cfg = services.cfg
         self.services = services
         self.db = services.db
@@ -33,11 +41,13 @@ class Worker:
         unknown = set(self.steps) - set(STEPS)
         if unknown:
             raise ValueError(f"unknown steps: {', '.join(sorted(unknown))}")
+        self.step_impls = PIPELINES[pipeline]
         self.concurrency = concurrency or cfg.worker_concurrency
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.lease_s = cfg.lease_s
+        self.step_lease_s = {s: cfg.lease_for(s) for s in self.steps}
         self.stopping = threading.Event()
-        self.heartbeat = Heartbeat(self.db, self.lease_s)
+        self.heartbeat = Heartbeat(self.db, min(self.step_lease_s.values()))
         self.heartbeat.start()
         self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="step")
         self._active = 0
@@ -55,7 +65,8 @@ class Worker:
         if self.stopping.is_set():
             return []
         n = self.free_slots() if limit is None else min(limit, self.free_slots())
-        jobs = claim(self.db, self.steps, n, self.lease_s, job_id=job_id)
+        jobs = claim(self.db, self.steps, n, self.lease_s, job_id=job_id,
+                     step_lease_s=self.step_lease_s)
         for job in jobs:
             with self._lock:
                 self._active += 1
@@ -66,8 +77,12 @@ class Worker:
         poll_s = poll_s if poll_s is not None else self.services.cfg.poll_interval_s
         log.info("worker %s serving %s with %d slots", self.worker_id, ",".join(self.steps),
                  self.concurrency)
+        last_prune = -PRUNE_EVERY_S
         while not self.stopping.is_set():
             try:
+                if time.monotonic() - last_prune >= PRUNE_EVERY_S:
+                    last_prune = time.monotonic()
+                    self.prune_history()
                 jobs = self.claim_and_dispatch()
             except Exception:    # the database is down: keep the worker alive and retry
                 log.exception("claim failed")
@@ -75,6 +90,10 @@ class Worker:
             if not jobs:
                 with self._idle:   # wake early when a slot frees up
                     self._idle.wait(poll_s)
+
+    def prune_history(self) -> int:
+        """Deletes finished attempts older than STEP_RUNS_RETENTION_DAYS."""
+        return self.db.run("prune_step_runs", days=self.services.cfg.step_runs_retention_days)
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         with self._idle:
@@ -100,7 +119,8 @@ class Worker:
             while job is not None:
                 next_step = self.run_step(job)
                 if next_step in self.steps and not self.stopping.is_set():
-                    claimed = claim(self.db, self.steps, 1, self.lease_s, job_id=job.id)
+                    claimed = claim(self.db, self.steps, 1, self.lease_s, job_id=job.id,
+                                    step_lease_s=self.step_lease_s)
                     job = claimed[0] if claimed else None
                 else:
                     job = None
@@ -126,9 +146,13 @@ class Worker:
                            "workers died or lost their lease each time")
                 return None
             video = self.db.one("video_by_id", video_id=job.video_id)
-            save = STEPS[job.pipeline_step](StepContext(self.services, job.__dict__, video, lease.report))
-            lease.check()
             next_step = NEXT_STEP[job.pipeline_step]
+            if not (video["options"] or {}).get("force") and self._reuse(job, next_step):
+                log.info("step reused an earlier submission's checkpoint", extra=extra)
+                return next_step
+            save = self.step_impls[job.pipeline_step](
+                StepContext(self.services, job.__dict__, video, lease.report))
+            lease.check()
             with self.db.tx() as tx:
                 if tx.one("advance", id=job.id, owner=job.lease_owner, next_step=next_step) is None:
                     raise LeaseLost("lease lost before the checkpoint was written")
@@ -151,6 +175,22 @@ class Worker:
         finally:
             self.heartbeat.remove(lease)
         return None
+
+    def _reuse(self, job: Job, next_step: str) -> bool:
+        """Copies the checkpoint of an earlier submission of the same source, if there is
+        one, and advances in the same transaction."""
+        query = REUSABLE.get(job.pipeline_step)
+        if query is None:
+            return False
+        with self.db.tx() as tx:
+            if tx.one(query, video_id=job.video_id) is None:
+                return False
+            if tx.one("advance", id=job.id, owner=job.lease_owner, next_step=next_step) is None:
+                raise LeaseLost("lease lost before the reused checkpoint was written")
+            tx.run("copy_video_meta", video_id=job.video_id)
+            tx.run("finish_step_run", owner=job.lease_owner, outcome="reused", cause=None,
+                   details="checkpoint copied from an earlier submission of the same source")
+        return True
 
     def _handle_failure(self, job: Job, exc: Exception, extra: dict) -> None:
         f = classify(exc)

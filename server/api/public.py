@@ -38,6 +38,14 @@ def _priority(raw) -> int:
     return value
 
 
+def _force(raw) -> bool:
+    """`force: true` redoes the download and transcript even when an earlier submission
+    of the same source has them."""
+    if not isinstance(raw, bool):
+        raise ValueError("force must be true or false")
+    return raw
+
+
 def _enqueue(**job):
     key = request.headers.get("Idempotency-Key") or None
     if key is not None and len(key) > MAX_IDEMPOTENCY_KEY:
@@ -57,10 +65,12 @@ def submit_video():
     try:
         url = check_url(body["video_url"], allow_private=get_services().cfg.allow_private_urls)
         priority = _priority(body.get("priority"))
+        force = _force(body.get("force", False))
     except (UnsafeUrl, ValueError) as e:
         return error(str(e))
     token, err = _enqueue(token=new_token(), kind="url", url=body["video_url"].strip(),
-                          upload_key=None, fingerprint=url, title=None, priority=priority)
+                          upload_key=None, fingerprint=url, title=None, priority=priority,
+                          force=force)
     return err or (jsonify(token=token), 202)
 
 
@@ -71,6 +81,8 @@ def _submit_upload():
         return error("the multipart form needs a non-empty 'file' field")
     try:
         priority = _priority(request.form.get("priority"))
+        force = _force({"true": True, "1": True, "false": False, "0": False}.get(
+            request.form.get("force", "false").lower(), request.form.get("force")))
     except ValueError as e:
         return error(str(e))
     token = new_token()
@@ -99,7 +111,7 @@ def _submit_upload():
         s.storage.put(key, path, f.mimetype or "application/octet-stream")
         token, err = _enqueue(token=token, kind="upload", url=None, upload_key=key,
                               fingerprint="sha256:" + digest.hexdigest(),
-                              title=Path(f.filename).stem[:200], priority=priority)
+                              title=Path(f.filename).stem[:200], priority=priority, force=force)
         return err or (jsonify(token=token), 202)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)

@@ -15,11 +15,27 @@ select id, token from videos where idempotency_key = %(idempotency_key)s;
 insert into video_processing_queue (video_id, priority, max_attempts)
 values (%(video_id)s, %(priority)s, %(max_attempts)s);
 
+-- name: lock_step_limits
+-- First statement of a claim transaction: locks the caps of the capped steps asked for,
+-- then counts their live leases. The claim that follows runs under a fresh snapshot, so
+-- it sees every claim committed by whoever held the lock before.
+select l.step, l.max_running - (
+           select count(*) from video_processing_queue q
+           where q.pipeline_step = l.step and q.status = 'running' and q.lease_expires_at >= now()
+       ) as free
+from step_limits l
+where l.step = any(%(steps)s)
+order by l.step
+for update of l;
+
 -- name: claim
 -- Claimable: waiting and due, or running under an expired lease (its worker died).
--- Each claimed row gets its own fresh lease owner; the lock is held only by this statement.
+-- Each claimed row gets its own fresh lease owner and its step's lease length; a capped
+-- step gets at most its free slots. The attempt the dead worker left open is closed as a
+-- rescue. Row locks are held only until the claim commits.
 with picked as (
-    select id from video_processing_queue
+    select id, pipeline_step, priority, run_after, status, lease_owner
+    from video_processing_queue
     where pipeline_step = any(%(steps)s)
       and status in ('queued', 'retrying', 'running')
       and ((status in ('queued', 'retrying') and run_after <= now())
@@ -28,16 +44,35 @@ with picked as (
     order by priority desc, run_after, id
     limit %(limit)s
     for update skip locked
+), caps as (
+    select unnest(%(cap_steps)s::text[]) as step, unnest(%(cap_free)s::int[]) as free
+), leases as (
+    select unnest(%(lease_steps)s::text[]) as step, unnest(%(lease_secs)s::float8[]) as secs
+), chosen as (
+    select p.*, l.secs from (
+        select p.*, row_number() over (partition by p.pipeline_step
+                                       order by p.priority desc, p.run_after, p.id) as rn
+        from picked p
+    ) p
+    left join caps c on c.step = p.pipeline_step
+    left join leases l on l.step = p.pipeline_step
+    where c.free is null or p.rn <= c.free
+), rescued as (
+    update step_runs r
+    set finished_at = now(), outcome = 'lease_lost', failure_cause = 'worker_lost',
+        details = 'lease expired while running; the job was rescued by another worker'
+    from chosen
+    where chosen.status = 'running' and r.lease_owner = chosen.lease_owner and r.finished_at is null
 )
 update video_processing_queue q
 set status = 'running',
     lease_owner = gen_random_uuid(),
-    lease_expires_at = now() + make_interval(secs => %(lease_s)s),
+    lease_expires_at = now() + make_interval(secs => coalesce(chosen.secs, %(lease_s)s)),
     attempts = q.attempts + 1,
     progress = 0,
     updated_at = now()
-from picked
-where q.id = picked.id
+from chosen
+where q.id = chosen.id
 returning q.id, q.video_id, q.pipeline_step, q.attempts, q.max_attempts, q.lease_owner,
           q.priority, (select token from videos v where v.id = q.video_id) as token;
 
@@ -219,3 +254,80 @@ select 1 as ok;
 
 -- name: job_id_by_token
 select q.id from video_processing_queue q join videos v on v.id = q.video_id where v.token = %(token)s;
+
+-- name: set_step_limit
+insert into step_limits (step, max_running) values (%(step)s, %(max_running)s)
+on conflict (step) do update set max_running = excluded.max_running, updated_at = now()
+returning step, max_running;
+
+-- name: clear_step_limit
+delete from step_limits where step = %(step)s returning step;
+
+-- name: reuse_media
+-- An earlier submission of the same source already downloaded it: share its stored file.
+insert into video_media (video_id, storage_key, bytes, sha256, duration_s, width, height)
+select %(video_id)s, m.storage_key, m.bytes, m.sha256, m.duration_s, m.width, m.height
+from videos me
+join videos v on v.source_fingerprint = me.source_fingerprint and v.id <> me.id
+join video_media m on m.video_id = v.id
+where me.id = %(video_id)s
+order by m.created_at
+limit 1
+returning video_id;
+
+-- name: reuse_transcript
+insert into video_transcripts (video_id, engine, model, language, language_probability,
+                               duration_s, segments, transcribe_seconds)
+select %(video_id)s, t.engine, t.model, t.language, t.language_probability, t.duration_s,
+       t.segments, t.transcribe_seconds
+from videos me
+join videos v on v.source_fingerprint = me.source_fingerprint and v.id <> me.id
+join video_transcripts t on t.video_id = v.id
+-- only a transcript of the very same file: the media checkpoint's hash must match
+join video_media mine on mine.video_id = me.id
+join video_media theirs on theirs.video_id = v.id and theirs.sha256 = mine.sha256
+where me.id = %(video_id)s
+order by t.created_at
+limit 1
+returning video_id;
+
+-- name: copy_video_meta
+-- After a reused checkpoint: take over what the earlier run learnt about the video.
+update videos me
+set title = coalesce(me.title, v.title),
+    duration_s = coalesce(me.duration_s, v.duration_s),
+    language = coalesce(me.language, v.language),
+    updated_at = now()
+from videos v
+where me.id = %(video_id)s and v.source_fingerprint = me.source_fingerprint and v.id <> me.id
+  and v.duration_s is not null;
+
+-- name: prune_step_runs
+-- Retention for the attempt history; only finished attempts are deleted.
+delete from step_runs
+where finished_at < now() - make_interval(days => %(days)s);
+
+-- name: metrics_jobs
+select pipeline_step as step, status, count(*) as n
+from video_processing_queue group by 1, 2 order by 1, 2;
+
+-- name: metrics_failures
+select step, failure_cause as cause, outcome, count(*) as n
+from step_runs where failure_cause is not null group by 1, 2, 3 order by 1, 2, 3;
+
+-- name: metrics_rescues
+select count(*) as n from step_runs where failure_cause = 'worker_lost';
+
+-- name: metrics_durations
+-- Cumulative histogram of successful step durations: one row per step and bucket bound.
+select r.step, b.le,
+       count(*) filter (where extract(epoch from r.finished_at - r.started_at) <= b.le) as n
+from step_runs r
+cross join unnest(%(buckets)s::float8[]) as b(le)
+where r.outcome = 'succeeded'
+group by r.step, b.le
+order by r.step, b.le;
+
+-- name: metrics_duration_totals
+select step, count(*) as n, coalesce(sum(extract(epoch from finished_at - started_at)), 0) as seconds
+from step_runs where outcome = 'succeeded' group by step order by step;

@@ -1,0 +1,78 @@
+"""A queue-testing pipeline: no media, no models. `python -m server worker --pipeline noop`.
+
+Each step sleeps a random moment (NOOP_STEP_SECONDS="min,max", default "0.002,0.01"),
+reporting progress as it goes so leases, cancellation and shutdown behave as in real
+steps, then writes its real checkpoint rows with trivial content. The chaos tests and
+scripts/bench_queue.py use it to drive thousands of step transitions through the real
+queue; it never runs in production.
+"""
+from __future__ import annotations
+
+import os
+import random
+import time
+
+from psycopg.types.json import Jsonb
+
+from server.db import Tx
+from server.pipeline.failures import LeaseLost
+from server.pipeline.steps import Save, StepContext
+
+
+def _pause(ctx: StepContext) -> None:
+    lo, _, hi = os.environ.get("NOOP_STEP_SECONDS", "0.002,0.01").partition(",")
+    total = random.uniform(float(lo), float(hi or lo))
+    end = time.monotonic() + total
+    while (left := end - time.monotonic()) > 0:
+        time.sleep(min(left, 0.05))
+        ctx.progress(1 - max(left - 0.05, 0) / total)
+
+
+def download(ctx: StepContext) -> Save:
+    _pause(ctx)
+    # The lease owner in the key tells tests which claim wrote the checkpoint.
+    key = f"noop/{ctx.job['lease_owner']}"
+
+    def save(tx: Tx) -> None:
+        tx.run("save_media", video_id=ctx.video_id, storage_key=key, bytes=0, sha256="noop",
+               duration_s=1.0, width=None, height=None)
+    return save
+
+
+def transcribe(ctx: StepContext) -> Save:
+    _pause(ctx)
+    return lambda tx: tx.run("save_transcript", video_id=ctx.video_id, engine="noop", model="noop",
+                             language="en", language_probability=1.0, duration_s=1.0,
+                             segments=Jsonb([]), transcribe_seconds=0.0)
+
+
+def classify(ctx: StepContext) -> Save:
+    _pause(ctx)
+    return lambda tx: tx.run("save_analysis", video_id=ctx.video_id, analyzer="noop",
+                             content_type="other", confidence=1.0, rationale="", topics=Jsonb([]),
+                             raw_output=Jsonb({}), tokens_used=0, cost_usd=0)
+
+
+def find_clips(ctx: StepContext) -> Save:
+    _pause(ctx)
+
+    def save(tx: Tx) -> None:
+        tx.run("save_clip_search", video_id=ctx.video_id, analyzer="noop", raw_output=Jsonb({}),
+               tokens_used=0, cost_usd=0)
+        tx.run("save_clip", video_id=ctx.video_id, clip_index=0, start_s=0.0, end_s=1.0,
+               title="noop", reason="noop", hook="", score=50)
+    return save
+
+
+def render(ctx: StepContext) -> Save:
+    _pause(ctx)
+    # Like the real render step: each clip is marked rendered under the lease.
+    if not ctx.services.db.one("save_rendered_clip", video_id=ctx.video_id, clip_index=0,
+                               video_key=f"noop/{ctx.job['lease_owner']}.mp4", thumbnail_key=None,
+                               owner=ctx.job["lease_owner"]):
+        raise LeaseLost("lease lost before the clip was recorded")
+    return lambda tx: None
+
+
+STEPS = {"download": download, "transcribe": transcribe, "classify": classify,
+         "find_clips": find_clips, "render": render}
