@@ -50,6 +50,20 @@ def classify_download_error(text: str) -> StepError:
     return retryable("network", text)
 
 
+def retry_after_s(exc: BaseException | None) -> float | None:
+    """The Retry-After (in seconds) of the HTTP response behind a yt-dlp error, if any."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        response = getattr(exc, "response", None)
+        value = getattr(response, "headers", {}).get("Retry-After") if response is not None else None
+        if value and str(value).strip().isdigit():
+            return float(value)
+        inner = getattr(exc, "exc_info", None)
+        exc = getattr(exc, "cause", None) or (inner[1] if inner else None) or exc.__cause__
+    return None
+
+
 class YtDlpDownloader:
     def __init__(self, max_bytes: int, max_duration_s: float, socket_timeout_s: float = 30):
         self.max_bytes = max_bytes
@@ -100,7 +114,10 @@ class YtDlpDownloader:
             inner = e.exc_info[1] if e.exc_info else None
             if isinstance(inner, StepError):
                 raise inner from e
-            raise classify_download_error(str(e) or logger.last_error) from e
+            err = classify_download_error(str(e) or logger.last_error)
+            if err.retryable:
+                err.retry_after_s = retry_after_s(e)
+            raise err from e
         files = [p for p in workdir.iterdir()
                  if p.name.startswith("source.") and not p.name.endswith((".part", ".ytdl"))]
         if not files:
