@@ -40,13 +40,8 @@ def claim(db: Database, steps: tuple[str, ...], limit: int, lease_s: float,
         return []
     leases = {s: (step_lease_s or {}).get(s, lease_s) for s in steps}
     with db.tx() as tx:
-        caps = {r["step"]: r["free"] for r in tx.all("lock_step_limits", steps=list(steps))}
-        open_steps = [s for s in steps if caps.get(s, 1) > 0]
-        if not open_steps:
-            return []
-        capped = [s for s in open_steps if s in caps]
-        rows = tx.all("claim", steps=open_steps, limit=limit, lease_s=lease_s, job_id=job_id,
-                      cap_steps=capped, cap_free=[caps[s] for s in capped],
+        tx.all("lock_step_limits", steps=list(steps))
+        rows = tx.all("claim", steps=list(steps), limit=limit, lease_s=lease_s, job_id=job_id,
                       lease_steps=list(leases), lease_secs=list(leases.values()))
     return [Job(**{**r, "lease_owner": str(r["lease_owner"]), "lease_s": leases[r["pipeline_step"]]})
             for r in rows]

@@ -16,27 +16,29 @@ insert into video_processing_queue (video_id, priority, max_attempts)
 values (%(video_id)s, %(priority)s, %(max_attempts)s);
 
 -- name: lock_step_limits
--- First statement of a claim transaction: locks the caps of the capped steps asked for,
--- then counts their live leases. The claim that follows runs under a fresh snapshot, so
--- it sees every claim committed by whoever held the lock before.
-select l.step, l.max_running - (
-           select count(*) from video_processing_queue q
-           where q.pipeline_step = l.step and q.status = 'running' and q.lease_expires_at >= now()
-       ) as free
-from step_limits l
-where l.step = any(%(steps)s)
-order by l.step
-for update of l;
+-- First statement of a claim transaction: serialises claimers of the capped steps asked
+-- for. The claim that follows takes its snapshot after the lock is granted, so it counts
+-- every lease committed by whoever held the lock before. (Counting in this statement
+-- would not do: its snapshot predates the wait for the lock.)
+select step from step_limits where step = any(%(steps)s) order by step for update;
 
 -- name: claim
 -- Claimable: waiting and due, or running under an expired lease (its worker died).
 -- Each claimed row gets its own fresh lease owner and its step's lease length; a capped
 -- step gets at most its free slots. The attempt the dead worker left open is closed as a
 -- rescue. Row locks are held only until the claim commits.
-with picked as (
+with caps as (
+    select l.step, l.max_running - (
+               select count(*) from video_processing_queue q
+               where q.pipeline_step = l.step and q.status = 'running' and q.lease_expires_at >= now()
+           ) as free
+    from step_limits l
+    where l.step = any(%(steps)s)
+), picked as (
     select id, pipeline_step, priority, run_after, status, lease_owner
     from video_processing_queue
     where pipeline_step = any(%(steps)s)
+      and pipeline_step not in (select step from caps where free <= 0)
       and status in ('queued', 'retrying', 'running')
       and ((status in ('queued', 'retrying') and run_after <= now())
            or (status = 'running' and lease_expires_at < now()))
@@ -44,8 +46,6 @@ with picked as (
     order by priority desc, run_after, id
     limit %(limit)s
     for update skip locked
-), caps as (
-    select unnest(%(cap_steps)s::text[]) as step, unnest(%(cap_free)s::int[]) as free
 ), leases as (
     select unnest(%(lease_steps)s::text[]) as step, unnest(%(lease_secs)s::float8[]) as secs
 ), chosen as (
