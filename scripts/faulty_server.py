@@ -11,7 +11,8 @@ takes its faults from the first part of the path:
     /503/<file>           answers 503 with Retry-After: `retry_after` seconds
     /404/<file>           answers 404
 
-Every request is recorded as (method, path, Range header) in `requests`.
+Every request is recorded as (method, path, Range header) in `requests`, and every cut
+as its byte offset in `cuts`.
 """
 from __future__ import annotations
 
@@ -100,6 +101,7 @@ class FaultyServer:
         self.stall_s = stall_s
         self.retry_after = retry_after
         self.requests: list[tuple[str, str, str | None]] = []
+        self.cuts: list[int] = []
         self._drops = sorted(drop_at)
         self._lock = threading.Lock()
         self._httpd = _Server(("127.0.0.1", 0), FaultyHandler)
@@ -117,6 +119,7 @@ class FaultyServer:
                 at = int(size * frac)
                 if start < at <= end:
                     self._drops.remove(frac)
+                    self.cuts.append(at)
                     return at
         return None
 
