@@ -35,7 +35,7 @@ def render_metrics(db) -> str:
             "# TYPE clips_step_duration_seconds histogram"]
     totals = {r["step"]: r for r in db.all("metrics_duration_totals")}
     buckets: dict[str, list[str]] = {}
-    for r in db.all("metrics_durations", buckets=list(DURATION_BUCKETS)):
+    for r in db.all("metrics_durations", buckets=[float(b) for b in DURATION_BUCKETS]):
         buckets.setdefault(r["step"], []).append(
             f"clips_step_duration_seconds_bucket{_labels(step=r['step'], le=format(r['le'], 'g'))} {r['n']}")
     for step, t in totals.items():
