@@ -51,7 +51,7 @@ def claim(db: Database, steps: tuple[str, ...], limit: int, lease_s: float,
 class Lease:
     job: Job
     progress: float = 0.0
-    state: str = "held"          # held, lost, cancelled, shutdown
+    state: str = "held"          # held, finishing, lost, cancelled, shutdown
     last_beat: float = field(default_factory=time.monotonic)
 
     def report(self, progress: float) -> None:
@@ -111,6 +111,8 @@ class Heartbeat(threading.Thread):
                     lease.last_beat = time.monotonic()
                     continue
                 row = self.db.one("job_status", id=lease.job.id)
+                if lease.state != "held":    # the step finished meanwhile: nothing was lost
+                    continue
                 lease.state = "cancelled" if row and row["status"] == "cancelled" else "lost"
                 log.warning("lease %s on job %s: %s", lease.job.lease_owner, lease.job.token,
                             lease.state, extra={"job": lease.job.token, "step": lease.job.pipeline_step})

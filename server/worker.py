@@ -147,12 +147,13 @@ class Worker:
                 return None
             video = self.db.one("video_by_id", video_id=job.video_id)
             next_step = NEXT_STEP[job.pipeline_step]
-            if not (video["options"] or {}).get("force") and self._reuse(job, next_step):
+            if not (video["options"] or {}).get("force") and self._reuse(job, lease, next_step):
                 log.info("step reused an earlier submission's checkpoint", extra=extra)
                 return next_step
             save = self.step_impls[job.pipeline_step](
                 StepContext(self.services, job.__dict__, video, lease.report))
             lease.check()
+            lease.state = "finishing"    # stop beating: the advance below ends the lease
             with self.db.tx() as tx:
                 if tx.one("advance", id=job.id, owner=job.lease_owner, next_step=next_step) is None:
                     raise LeaseLost("lease lost before the checkpoint was written")
@@ -176,7 +177,7 @@ class Worker:
             self.heartbeat.remove(lease)
         return None
 
-    def _reuse(self, job: Job, next_step: str) -> bool:
+    def _reuse(self, job: Job, lease: Lease, next_step: str) -> bool:
         """Copies the checkpoint of an earlier submission of the same source, if there is
         one, and advances in the same transaction."""
         query = REUSABLE.get(job.pipeline_step)
@@ -185,6 +186,7 @@ class Worker:
         with self.db.tx() as tx:
             if tx.one(query, video_id=job.video_id) is None:
                 return False
+            lease.state = "finishing"
             if tx.one("advance", id=job.id, owner=job.lease_owner, next_step=next_step) is None:
                 raise LeaseLost("lease lost before the reused checkpoint was written")
             tx.run("copy_video_meta", video_id=job.video_id)

@@ -228,7 +228,7 @@ def test_old_attempt_history_is_pruned(services, clean_db):
             services.db.run("finish_step_run", owner=job.lease_owner, outcome="released", cause=None, details=None)
         with psycopg.connect(clean_db, autocommit=True) as c:
             c.execute("update step_runs set finished_at = now() - interval '40 days' where id = 1")
-        services.cfg.step_runs_retention_days = 30
+        services.cfg.step_runs_retention_days = 30.0
         assert w.prune_history() == 1
     finally:
         w.shutdown(1)

@@ -305,7 +305,7 @@ where me.id = %(video_id)s and v.source_fingerprint = me.source_fingerprint and 
 -- name: prune_step_runs
 -- Retention for the attempt history; only finished attempts are deleted.
 delete from step_runs
-where finished_at < now() - make_interval(days => %(days)s);
+where finished_at < now() - %(days)s::float8 * interval '1 day';
 
 -- name: metrics_jobs
 select pipeline_step as step, status, count(*) as n
