@@ -15,7 +15,7 @@ import numpy as np
 
 SAMPLES_PER_S = 3.0
 DETECT_WIDTH = 480            # frames are scaled down to this width for detection
-DEAD_ZONE = 0.06              # of the frame width
+DEAD_ZONE = 0.04              # of the frame width
 SMOOTH_S = 1.0                # moving-average window
 
 
@@ -51,12 +51,12 @@ def crop_path(samples: list[tuple[float, float | None]], frame_times: list[float
     held, band = xs.copy(), DEAD_ZONE * frame_w
     for i in range(1, len(held)):
         held[i] = held[i - 1] if abs(xs[i] - held[i - 1]) < band else xs[i]
-    # Centred moving average over SMOOTH_S, on a regular grid so gaps in detection count
-    # as holding the last position.
-    grid = np.arange(times[0], max(times[-1], frame_times[-1]) + 1e-9, 1.0 / SAMPLES_PER_S)
-    on_grid = held[np.clip(np.searchsorted(times, grid, side="right") - 1, 0, len(held) - 1)]
+    # Centred moving average over SMOOTH_S on a regular grid (linear between detections,
+    # constant before the first and after the last), then interpolated to every frame.
+    grid = np.arange(min(times[0], frame_times[0]), max(times[-1], frame_times[-1]) + 1e-9,
+                     1.0 / SAMPLES_PER_S)
+    on_grid = np.interp(grid, times, held)
     k = max(1, int(round(SMOOTH_S * SAMPLES_PER_S)) | 1)
-    padded = np.pad(on_grid, k // 2, mode="edge")
-    smooth = np.convolve(padded, np.ones(k) / k, mode="valid")
+    smooth = np.convolve(np.pad(on_grid, k // 2, mode="edge"), np.ones(k) / k, mode="valid")
     centre = np.interp(frame_times, grid, smooth)
-    return list(np.clip(centre - crop_w / 2, 0, frame_w - crop_w))
+    return [float(x) for x in np.clip(centre - crop_w / 2, 0, frame_w - crop_w)]
