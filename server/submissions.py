@@ -14,13 +14,13 @@ def new_token() -> str:
 
 def enqueue(s: Services, *, token: str, kind: str, url: str | None, upload_key: str | None,
             fingerprint: str, title: str | None = None, priority: int = 0,
-            idempotency_key: str | None = None) -> str:
+            idempotency_key: str | None = None, options: dict | None = None) -> str:
     """Returns the job's token: a new one, or the earlier one for a repeated
     Idempotency-Key."""
     with s.db.tx() as tx:
         row = tx.one("insert_video", token=token, source_kind=kind, source_url=url,
                      upload_key=upload_key, fingerprint=fingerprint,
-                     idempotency_key=idempotency_key, title=title, options=Jsonb({}))
+                     idempotency_key=idempotency_key, title=title, options=Jsonb(options or {}))
         if row is None:
             return tx.one("video_by_idempotency_key", idempotency_key=idempotency_key)["token"]
         tx.run("enqueue", video_id=row["id"], priority=priority, max_attempts=s.cfg.max_attempts)

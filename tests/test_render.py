@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from render_media import BEEP_AT_S, INDEX_FPS, beep_onset, frame_indices, indexed_video, moving_face_video
-from server.adapters.renderer_ffmpeg import FfmpegRenderer, RenderOptions
+from server.adapters.renderer_ffmpeg import FfmpegRenderer
+from server.clip_options import RenderOptions
 from server.media import captions, loudness, reframe
 from server.media.framed import face_samples
 from server.media.frames import cut_window

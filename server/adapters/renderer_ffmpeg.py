@@ -12,6 +12,7 @@ import numpy as np
 import soundfile
 
 from server.adapters.media_probe import probe
+from server.clip_options import RenderOptions
 from server.media import captions, loudness
 from server.media.enhance import denoise
 from server.media.ffmpeg import run
@@ -21,16 +22,6 @@ from server.media.smartcut import CannotCopy, full_encode_video, join, smart_cut
 from server.ports import ClipPlan, Transcript
 
 log = logging.getLogger(__name__)
-
-FORMATS = ("landscape", "vertical", "square")
-
-
-@dataclass
-class RenderOptions:
-    format: str = "landscape"
-    captions: bool = True           # burned in (vertical and square); the files are always written
-    enhance: bool = False           # RNNoise speech enhancement before loudness normalisation
-
 
 @dataclass
 class RenderResult:
