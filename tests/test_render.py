@@ -182,3 +182,18 @@ def test_burned_in_captions_highlight_the_spoken_word(indexed, tmp_path):
     assert [(w["word"], w["start"], w["source_start"]) for w in manifest["words"]][0] == ("Bees", 0.2, 2.2)
     assert "Bees vote with" in result.sidecars["srt"].read_text()
     assert result.sidecars["vtt"].read_text().startswith("WEBVTT")
+
+
+def test_loudness_measure_agrees_with_ffmpeg_and_quiet_audio_is_raised(sample_video, tmp_path):
+    import soundfile
+    wav, quiet, out = tmp_path / "a.wav", tmp_path / "quiet.wav", tmp_path / "out.wav"
+    loudness.decode(["-ss", "50", "-t", "20", "-i", str(sample_video)], wav)
+    x, _ = soundfile.read(str(wav), always_2d=True, dtype="float32")
+    assert loudness.integrated_lufs(x) == pytest.approx(loudness.ebur128(["-i", str(wav)])[0], abs=0.2)
+    soundfile.write(str(quiet), x * 10 ** (-25 / 20), loudness.RATE, subtype="PCM_16")
+    assert loudness.normalise(quiet, out) == pytest.approx(loudness.TARGET_LUFS, abs=0.3)
+    integrated, true_peak = loudness.ebur128(["-i", str(out)])
+    assert abs(integrated - loudness.TARGET_LUFS) <= 0.5 and true_peak <= -1.0
+    silent = tmp_path / "silent.wav"
+    soundfile.write(str(silent), np.zeros((48000, 1)), loudness.RATE, subtype="PCM_16")
+    assert loudness.normalise(silent, out) is None
