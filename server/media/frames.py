@@ -6,6 +6,8 @@ from pathlib import Path
 
 import av
 
+from server.pipeline.failures import fatal
+
 
 @dataclass
 class CutWindow:
@@ -49,8 +51,10 @@ def cut_window(path: Path, start_s: float, end_s: float) -> CutWindow:
                 if pkt.is_keyframe:
                     keys.append(t)
         times.sort()
+        if not times:
+            raise fatal("corrupt_media", f"the video has no frames between {start_s:.2f} s and {end_s:.2f} s")
         if end_pts is None:                      # the clip runs to the end of the file
-            end_pts = (times[-1] + 1.0 / fps) if times else end_s
+            end_pts = times[-1] + 1.0 / fps
         cc = v.codec_context
-        return CutWindow(times[0] if times else start_s, end_pts, times, sorted(keys), fps,
+        return CutWindow(times[0], end_pts, times, sorted(keys), fps,
                          cc.name, cc.format.name if cc.format else None, cc.width, cc.height)
