@@ -101,7 +101,8 @@ class FfmpegRenderer:
             "enhanced": opts.enhance, "loudness_lufs": loudness.TARGET_LUFS,
             "source": {"start_s": round(first, 6), "end_s": round(last, 6)},
             "duration_s": round(last - first, 6),
-            "words": [{"start": round(w.start, 3), "end": round(w.end, 3), "word": w.text,
+            "words": [{"word": w.text,
+                       "start": round(max(0.0, w.start), 3), "end": round(min(w.end, last - first), 3),
                        "source_start": round(w.start + first, 3), "source_end": round(w.end + first, 3)}
                       for w in words],
         }

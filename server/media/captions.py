@@ -21,7 +21,7 @@ WHITE, HIGHLIGHT, OUTLINE = (255, 255, 255, 255), (255, 214, 0, 255), (0, 0, 0, 
 
 @dataclass
 class Word:
-    start: float             # seconds from the start of the clip
+    start: float             # seconds from the start of the clip (may be slightly negative)
     end: float
     text: str
 
@@ -44,7 +44,9 @@ def clip_words(transcript: Transcript, start_s: float, end_s: float) -> list[Wor
         for w in seg.words:
             mid = (w.start + w.end) / 2
             if start_s <= mid < end_s and w.word.strip():
-                words.append(Word(max(0.0, w.start - start_s), min(end_s, w.end) - start_s, w.word.strip()))
+                # a word may begin a little before the clip's first frame: its time then
+                # is negative, so the source time stays exact (to_srt/to_vtt clamp at 0)
+                words.append(Word(w.start - start_s, w.end - start_s, w.word.strip()))
     return words
 
 
