@@ -12,11 +12,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import numpy as np
-import soundfile
-
-from server.media import loudness
-from server.media.enhance import denoise
 from server.pipeline.failures import StepError
 
 log = logging.getLogger(__name__)
@@ -37,6 +32,12 @@ def start(folder: Path, upload: Path, threads: int) -> None:
 
 
 def _process(folder: Path, upload: Path, threads: int) -> None:
+    # Imported here: numpy, scipy and RNNoise would slow every web process's start.
+    import numpy as np
+    import soundfile
+
+    from server.media import loudness
+    from server.media.enhance import denoise
     try:
         decoded = folder / "decoded.wav"
         loudness.decode(["-i", str(upload)], decoded, channels=1)
