@@ -32,11 +32,12 @@ def create_app(config: dict | Config | None = None) -> Flask:
     app.extensions["services"] = open_services(cfg)
     app.extensions["worker_lock"] = threading.Lock()
 
-    from server.api import health, internal, metrics, public
+    from server.api import audio, health, internal, metrics, public
     app.register_blueprint(health.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(internal.bp)
     app.register_blueprint(metrics.bp)
+    app.register_blueprint(audio.bp)
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):

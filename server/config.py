@@ -73,6 +73,13 @@ class Config:
     clip_max_s: float = field(default_factory=lambda: float(_env("CLIP_MAX_SECONDS", "90")))
     clip_max_count: int = field(default_factory=lambda: int(_env("CLIP_MAX_COUNT", "10")))
 
+    # Rendering: defaults for the per-request options (landscape, vertical or square)
+    clip_format: str = field(default_factory=lambda: _env("CLIP_FORMAT", "landscape"))
+    clip_captions: bool = field(default_factory=lambda: _bool("CLIP_CAPTIONS", True))
+    clip_enhance: bool = field(default_factory=lambda: _bool("CLIP_ENHANCE", False))
+    render_threads: int = field(default_factory=lambda: int(_env("RENDER_THREADS", "0")))
+    max_audio_enhance_bytes: int = field(default_factory=lambda: int(_env("MAX_AUDIO_ENHANCE_BYTES", str(200 << 20))))
+
     # Storage
     storage_backend: str = field(default_factory=lambda: _env("STORAGE_BACKEND", "local"))
     supabase_url: str = field(default_factory=lambda: _env("SUPABASE_URL", ""))

@@ -56,4 +56,4 @@ class Services:
     @cached_property
     def renderer(self):
         from server.adapters.renderer_ffmpeg import FfmpegRenderer
-        return FfmpegRenderer()
+        return FfmpegRenderer(self.cfg.render_threads)

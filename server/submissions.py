@@ -14,14 +14,16 @@ def new_token() -> str:
 
 def enqueue(s: Services, *, token: str, kind: str, url: str | None, upload_key: str | None,
             fingerprint: str, title: str | None = None, priority: int = 0,
-            idempotency_key: str | None = None, force: bool = False) -> str:
+            idempotency_key: str | None = None, force: bool = False,
+            options: dict | None = None) -> str:
     """Returns the job's token: a new one, or the earlier one for a repeated
     Idempotency-Key. `force` stops the worker from reusing the download and transcript
     of an earlier submission of the same source."""
     with s.db.tx() as tx:
         row = tx.one("insert_video", token=token, source_kind=kind, source_url=url,
                      upload_key=upload_key, fingerprint=fingerprint,
-                     idempotency_key=idempotency_key, title=title, options=Jsonb({"force": True} if force else {}))
+                     idempotency_key=idempotency_key, title=title,
+                     options=Jsonb({**(options or {}), **({"force": True} if force else {})}))
         if row is None:
             return tx.one("video_by_idempotency_key", idempotency_key=idempotency_key)["token"]
         tx.run("enqueue", video_id=row["id"], priority=priority, max_attempts=s.cfg.max_attempts)

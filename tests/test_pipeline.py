@@ -44,6 +44,7 @@ def run_through_api(client, url: str, timeout: float = 900) -> dict:
 
 def check_clips(client, body: dict, transcript: dict) -> None:
     clips = body["clips"]
+    all_words = [w for s in transcript["segments"] for w in s["words"]]
     word_starts = {round(w["start"], 3) for s in transcript["segments"] for w in s["words"]}
     word_ends = {round(w["end"], 3) for s in transcript["segments"] for w in s["words"]}
     spans = sorted((c["start_s"], c["end_s"]) for c in clips)
@@ -59,6 +60,17 @@ def check_clips(client, body: dict, transcript: dict) -> None:
         assert partial.status_code == 206 and len(partial.data) == 100
         thumb = client.get(c["thumbnail_url"].replace("http://localhost", ""))
         assert thumb.status_code == 200 and thumb.data[:3] == b"\xff\xd8\xff"   # JPEG
+        assert c["format"] == "landscape" and c["method"] == "smart_cut"
+        srt = client.get(c["srt_url"].replace("http://localhost", ""))
+        vtt = client.get(c["vtt_url"].replace("http://localhost", ""))
+        assert srt.status_code == 200 and srt.data.startswith(b"1\n00:00:0")
+        assert vtt.status_code == 200 and vtt.data.startswith(b"WEBVTT")
+        manifest = client.get(c["manifest_url"].replace("http://localhost", "")).json
+        assert manifest["title"] == c["title"] and manifest["source"]["start_s"] <= c["start_s"] + 0.1
+        # the clip's words, timed from its start, are the transcript's words inside it
+        inside = [w for w in all_words if c["start_s"] <= (w["start"] + w["end"]) / 2 < c["end_s"]]
+        assert [w["word"] for w in manifest["words"]] == [w["word"].strip() for w in inside]
+        assert all(abs(m["source_start"] - w["start"]) < 0.002 for m, w in zip(manifest["words"], inside))
     scores = [c["score"] for c in clips]
     assert scores == sorted(scores, reverse=True) or [c["index"] for c in clips] == list(range(len(clips)))
 

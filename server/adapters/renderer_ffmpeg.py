@@ -1,47 +1,110 @@
-"""Cuts clips with the ffmpeg binary shipped in imageio-ffmpeg (no system package needed)."""
+"""Renders a clip ready to post: exact cut, the requested format, captions, clean audio,
+and beside the video its .srt, .vtt and JSON manifest."""
 from __future__ import annotations
 
-import subprocess
+import json
+import logging
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
-import imageio_ffmpeg
+import numpy as np
+import soundfile
 
 from server.adapters.media_probe import probe
-from server.pipeline.failures import fatal
+from server.clip_options import RenderOptions
+from server.media import captions, loudness
+from server.media.enhance import denoise
+from server.media.ffmpeg import run
+from server.media.framed import SIZES, render_framed
+from server.media.frames import cut_window
+from server.media.smartcut import CannotCopy, full_encode_video, join, smart_cut_video
 from server.ports import ClipPlan, Transcript
+
+log = logging.getLogger(__name__)
+
+@dataclass
+class RenderResult:
+    method: str                     # smart_cut, full_encode, reframe, blurred_fit, audio_only
+    start_s: float                  # exact source times of the first frame and of the end
+    end_s: float
+    sidecars: dict[str, Path]       # srt, vtt, manifest
 
 
 class FfmpegRenderer:
-    def __init__(self, threads: int = 0, preset: str = "veryfast", crf: int = 20):
-        self.ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
+    def __init__(self, threads: int = 0):
         self.threads = threads
-        self.preset = preset
-        self.crf = crf
 
-    def _run(self, args: list[str]) -> None:
-        proc = subprocess.run([self.ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args],
-                              capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise fatal("corrupt_media", f"ffmpeg failed: {proc.stderr.strip()[-800:]}")
+    def _audio(self, media: Path, start: float, duration: float, enhance: bool, tmp: Path) -> Path:
+        raw = tmp / "audio.wav"
+        loudness.decode(["-ss", f"{start:.6f}", "-t", f"{duration:.6f}", "-i", str(media)], raw,
+                        channels=1 if enhance else None)
+        if enhance:
+            samples, rate = soundfile.read(str(raw), dtype="int16")
+            cleaned = np.clip(denoise(samples.astype(np.float32), self.threads or None), -32768, 32767)
+            soundfile.write(str(raw), cleaned.astype(np.int16), rate, subtype="PCM_16")
+        out = tmp / "audio_norm.wav"
+        loudness.normalise(raw, out)
+        return out
 
     def render(self, media: Path, clip: ClipPlan, out_video: Path, out_thumb: Path,
-               transcript: Transcript | None = None) -> None:
+               transcript: Transcript | None = None, options: RenderOptions | None = None) -> RenderResult:
+        opts = options or RenderOptions()
         info = probe(media)
         start = max(0.0, clip.start_s)
-        duration = max(0.1, min(clip.end_s, info.duration_s) - start)
-        # -ss before -i with re-encoding is frame-exact: ffmpeg decodes from the previous
-        # keyframe and drops frames up to the cut, so the clip starts at the exact time.
-        inputs = ["-ss", f"{start:.3f}", "-i", str(media)]
-        if not info.has_video:   # an audio-only source still yields a postable mp4
-            inputs += ["-f", "lavfi", "-i", "color=c=0x202040:s=1280x720:r=25"]
-            maps = ["-map", "1:v", "-map", "0:a"]
-        else:
-            maps = ["-map", "0:v:0", "-map", "0:a:0"]
-        self._run([*inputs, "-t", f"{duration:.3f}", *maps,
-                   "-c:v", "libx264", "-preset", self.preset, "-crf", str(self.crf),
-                   "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k",
-                   "-threads", str(self.threads), "-movflags", "+faststart", "-shortest",
-                   str(out_video)])
-        # The thumbnail comes from the clip itself, a third of the way in.
-        self._run(["-ss", f"{duration / 3:.3f}", "-i", str(out_video), "-frames:v", "1",
-                   "-q:v", "3", "-vf", "scale='min(640,iw)':-2", str(out_thumb)])
+        end = max(start + 0.1, min(clip.end_s, info.duration_s))
+        with tempfile.TemporaryDirectory(dir=out_video.parent) as tmpname:
+            tmp = Path(tmpname)
+            if not info.has_video:
+                method, first, last = "audio_only", start, end
+                self._audio_only(media, first, last, opts, tmp, out_video)
+            else:
+                w = cut_window(media, start, end)
+                first, last = w.first_pts, w.end_pts
+                audio = self._audio(media, w.first_pts, w.duration, opts.enhance, tmp)
+                words = captions.clip_words(transcript, w.first_pts, w.end_pts) if transcript else []
+                if opts.format == "landscape":
+                    try:
+                        pieces, method = smart_cut_video(media, w, tmp, self.threads), "smart_cut"
+                    except CannotCopy as e:
+                        log.info("full re-encode: %s", e)
+                        pieces, method = full_encode_video(media, w, tmp, self.threads), "full_encode"
+                    join(pieces, audio, loudness.AAC, out_video, tmp)
+                else:
+                    cues = captions.cues(words) if opts.captions else None
+                    path = render_framed(media, w, opts.format, audio, out_video, cues, self.threads)
+                    method = "reframe" if path is not None else "blurred_fit"
+            run(["-loglevel", "error", "-ss", f"{(last - first) / 3:.3f}", "-i", str(out_video),
+                 "-frames:v", "1", "-q:v", "3", "-vf", "scale='min(640,iw)':-2", str(out_thumb)])
+        sidecars = self._sidecars(out_video, clip, opts, transcript, first, last)
+        return RenderResult(method, first, last, sidecars)
+
+    def _audio_only(self, media: Path, start: float, end: float, opts: RenderOptions, tmp: Path, out: Path) -> None:
+        """An audio-only source still yields a postable mp4, over a plain background."""
+        audio = self._audio(media, start, end - start, opts.enhance, tmp)
+        w, h = SIZES.get(opts.format, (1280, 720))
+        run(["-loglevel", "error", "-f", "lavfi", "-i", f"color=c=0x202040:s={w}x{h}:r=25",
+             "-i", str(audio), "-map", "0:v", "-map", "1:a", "-c:v", "libx264", "-preset", "veryfast",
+             "-pix_fmt", "yuv420p", *loudness.AAC, "-shortest", "-movflags", "+faststart", str(out)])
+
+    def _sidecars(self, out_video: Path, clip: ClipPlan, opts: RenderOptions,
+                  transcript: Transcript | None, first: float, last: float) -> dict[str, Path]:
+        words = captions.clip_words(transcript, first, last) if transcript else []
+        cs = captions.cues(words)
+        paths = {"srt": out_video.with_suffix(".srt"), "vtt": out_video.with_suffix(".vtt"),
+                 "manifest": out_video.with_suffix(".json")}
+        paths["srt"].write_text(captions.to_srt(cs), encoding="utf-8")
+        paths["vtt"].write_text(captions.to_vtt(cs), encoding="utf-8")
+        manifest = {
+            "title": clip.title, "reason": clip.reason, "hook": clip.hook, "score": clip.score,
+            "format": opts.format, "captions_burned_in": opts.captions and opts.format != "landscape",
+            "enhanced": opts.enhance, "loudness_lufs": loudness.TARGET_LUFS,
+            "source": {"start_s": round(first, 6), "end_s": round(last, 6)},
+            "duration_s": round(last - first, 6),
+            "words": [{"word": w.text,
+                       "start": round(max(0.0, w.start), 3), "end": round(min(w.end, last - first), 3),
+                       "source_start": round(w.start + first, 3), "source_end": round(w.end + first, 3)}
+                      for w in words],
+        }
+        paths["manifest"].write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+        return paths

@@ -28,6 +28,14 @@ def steps_view(row: dict, runs: list[dict]) -> list[dict]:
     return view
 
 
+def _outputs_view(outputs: dict, storage, base_url: str) -> dict:
+    """How the clip was rendered, and the URLs of its caption files and manifest."""
+    view = {k: outputs[k] for k in ("format", "method", "captions_burned_in", "enhanced") if k in outputs}
+    for kind, field in (("srt", "srt_url"), ("vtt", "vtt_url"), ("manifest", "manifest_url")):
+        view[field] = absolute(base_url, storage.url(outputs[kind])) if outputs.get(kind) else None
+    return view
+
+
 def status_view(row: dict, runs: list[dict], clips: list[dict], storage, base_url: str) -> dict:
     steps = steps_view(row, runs)
     overall = sum(s["progress"] for s in steps) / len(steps)
@@ -71,5 +79,6 @@ def status_view(row: dict, runs: list[dict], clips: list[dict], storage, base_ur
             "score": round(float(c["score"]), 1),
             "url": absolute(base_url, storage.url(c["video_key"])) if c["video_key"] else None,
             "thumbnail_url": absolute(base_url, storage.url(c["thumbnail_key"])) if c["thumbnail_key"] else None,
+            **_outputs_view(c.get("outputs") or {}, storage, base_url),
         } for c in clips]
     return body

@@ -11,6 +11,7 @@ from server import get_db, get_services
 from server.adapters.media_probe import probe
 from server.api.presenters import status_view
 from server.api.url_safety import UnsafeUrl, check_url
+from server.clip_options import parse_options
 from server.pipeline.failures import StepError
 from server.submissions import enqueue, new_token
 from server.subtitles import to_srt, to_vtt
@@ -66,11 +67,12 @@ def submit_video():
         url = check_url(body["video_url"], allow_private=get_services().cfg.allow_private_urls)
         priority = _priority(body.get("priority"))
         force = _force(body.get("force", False))
+        options = parse_options(body, get_services().cfg).to_dict()
     except (UnsafeUrl, ValueError) as e:
         return error(str(e))
     token, err = _enqueue(token=new_token(), kind="url", url=body["video_url"].strip(),
                           upload_key=None, fingerprint=url, title=None, priority=priority,
-                          force=force)
+                          force=force, options=options)
     return err or (jsonify(token=token), 202)
 
 
@@ -83,6 +85,7 @@ def _submit_upload():
         priority = _priority(request.form.get("priority"))
         force = _force({"true": True, "1": True, "false": False, "0": False}.get(
             request.form.get("force", "false").lower(), request.form.get("force")))
+        options = parse_options(request.form, s.cfg).to_dict()
     except ValueError as e:
         return error(str(e))
     token = new_token()
@@ -111,7 +114,8 @@ def _submit_upload():
         s.storage.put(key, path, f.mimetype or "application/octet-stream")
         token, err = _enqueue(token=token, kind="upload", url=None, upload_key=key,
                               fingerprint="sha256:" + digest.hexdigest(),
-                              title=Path(f.filename).stem[:200], priority=priority, force=force)
+                              title=Path(f.filename).stem[:200], priority=priority, force=force,
+                              options=options)
         return err or (jsonify(token=token), 202)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)

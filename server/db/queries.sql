@@ -222,7 +222,8 @@ select * from video_clips where video_id = %(video_id)s order by clip_index;
 -- name: save_rendered_clip
 -- Fenced like `advance`: a worker that lost its lease records nothing.
 update video_clips c
-set video_key = %(video_key)s, thumbnail_key = %(thumbnail_key)s, rendered_at = now()
+set video_key = %(video_key)s, thumbnail_key = %(thumbnail_key)s, outputs = %(outputs)s,
+    rendered_at = now()
 from video_processing_queue q
 where c.video_id = %(video_id)s and c.clip_index = %(clip_index)s
   and q.video_id = c.video_id and q.lease_owner = %(owner)s and q.status = 'running'

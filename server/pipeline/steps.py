@@ -18,6 +18,7 @@ from typing import Callable
 from psycopg.types.json import Jsonb
 
 from server.adapters.media_probe import probe, sha256_of
+from server.clip_options import SIDECAR_TYPES, render_options
 from server.db import Tx
 from server.pipeline.failures import LeaseLost, fatal
 from server.ports import ClipBounds, ClipPlan, Classification, Progress, Transcript
@@ -135,6 +136,8 @@ def render(ctx: StepContext) -> Save:
     s = ctx.services
     media_path = s.storage.local_path(ctx.checkpoint("media_for_video")["storage_key"])
     clips = s.db.all("clips_for_video", video_id=ctx.video_id)
+    transcript = ctx.transcript()
+    options = render_options(ctx.video.get("options") or {}, s.cfg)
     outdir = ctx.workdir / "render"
     outdir.mkdir(parents=True, exist_ok=True)
     for n, c in enumerate(clips):
@@ -142,12 +145,19 @@ def render(ctx: StepContext) -> Save:
             continue
         plan = ClipPlan(c["start_s"], c["end_s"], c["title"], c["reason"], c["score"], c["hook"])
         video_file, thumb_file = outdir / f"{c['clip_index']:02d}.mp4", outdir / f"{c['clip_index']:02d}.jpg"
-        s.renderer.render(media_path, plan, video_file, thumb_file)
+        result = s.renderer.render(media_path, plan, video_file, thumb_file, transcript, options)
         base = f"videos/{ctx.video['token']}/clips/{c['clip_index']:02d}"
         s.storage.put(base + ".mp4", video_file, "video/mp4")
         s.storage.put(base + ".jpg", thumb_file, "image/jpeg")
+        outputs = {"method": result.method, "format": options.format,
+                   "captions_burned_in": options.captions and options.format != "landscape",
+                   "enhanced": options.enhance}
+        for kind, path in result.sidecars.items():
+            s.storage.put(base + path.suffix, path, SIDECAR_TYPES[path.suffix])
+            outputs[kind] = base + path.suffix
         if not s.db.one("save_rendered_clip", video_id=ctx.video_id, clip_index=c["clip_index"],
-                        video_key=base + ".mp4", thumbnail_key=base + ".jpg", owner=ctx.job["lease_owner"]):
+                        video_key=base + ".mp4", thumbnail_key=base + ".jpg", outputs=Jsonb(outputs),
+                        owner=ctx.job["lease_owner"]):
             raise LeaseLost()
         ctx.progress((n + 1) / len(clips))
     shutil.rmtree(ctx.workdir, ignore_errors=True)

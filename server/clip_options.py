@@ -1,0 +1,45 @@
+"""Per-request clip options: what a client may ask for at submit time, checked there, and
+filled in from the configuration's defaults."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+FORMATS = ("landscape", "vertical", "square")
+SIDECAR_TYPES = {".srt": "application/x-subrip", ".vtt": "text/vtt", ".json": "application/json"}
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+@dataclass
+class RenderOptions:
+    format: str = "landscape"
+    captions: bool = True           # burned in (vertical and square); the caption files are always written
+    enhance: bool = False           # RNNoise speech enhancement before loudness normalisation
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _flag(name: str, value) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
+        return value.strip().lower() in _TRUE
+    raise ValueError(f"{name} must be true or false")
+
+
+def parse_options(raw: dict, cfg) -> RenderOptions:
+    """Options from a request (JSON values or form strings); ValueError names the bad one."""
+    opts = RenderOptions(cfg.clip_format, cfg.clip_captions, cfg.clip_enhance)
+    if raw.get("format") is not None:
+        if raw["format"] not in FORMATS:
+            raise ValueError(f"format must be one of {', '.join(FORMATS)}")
+        opts.format = raw["format"]
+    for name in ("captions", "enhance"):
+        if raw.get(name) is not None:
+            setattr(opts, name, _flag(name, raw[name]))
+    return opts
+
+
+def render_options(stored: dict, cfg) -> RenderOptions:
+    """Options saved with the video (checked at submit); defaults fill what is missing."""
+    return parse_options({k: stored.get(k) for k in ("format", "captions", "enhance")}, cfg)

@@ -1,0 +1,60 @@
+"""Frame timing of a source around a cut, read from packets with PyAV (no decoding)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+
+from server.pipeline.failures import fatal
+
+
+@dataclass
+class CutWindow:
+    first_pts: float             # time of the first frame at or after the requested start
+    end_pts: float               # time of the first frame at or after the requested end (exclusive)
+    frame_times: list[float]     # every frame time in [first_pts, end_pts)
+    keyframes: list[float]       # keyframe times in [first_pts, end_pts)
+    fps: float
+    codec: str
+    pix_fmt: str | None
+    width: int
+    height: int
+
+    @property
+    def duration(self) -> float:
+        return self.end_pts - self.first_pts
+
+
+def cut_window(path: Path, start_s: float, end_s: float) -> CutWindow:
+    """Frames are located from the keyframe before `start_s` up to the first frame at or
+    past `end_s`, so only the part of the file around the clip is read."""
+    with av.open(str(path)) as c:
+        v = c.streams.video[0]
+        tb = float(v.time_base)
+        fps = float(v.average_rate or v.guessed_rate or 25)
+        c.seek(int(max(0.0, start_s - 1.0) / tb), stream=v, backward=True, any_frame=False)
+        times, keys, end_pts = [], [], None
+        for pkt in c.demux(v):
+            if pkt.pts is None:
+                continue
+            t = pkt.pts * tb
+            if t >= end_s - 0.25 / fps:
+                end_pts = t if end_pts is None else min(end_pts, t)
+                # packets arrive in decode order: keep reading a little past the end so a
+                # frame shown before `end_s` but stored after it is not missed.
+                if t > end_s + 2.0:
+                    break
+                continue
+            if t >= start_s - 0.25 / fps:
+                times.append(t)
+                if pkt.is_keyframe:
+                    keys.append(t)
+        times.sort()
+        if not times:
+            raise fatal("corrupt_media", f"the video has no frames between {start_s:.2f} s and {end_s:.2f} s")
+        if end_pts is None:                      # the clip runs to the end of the file
+            end_pts = times[-1] + 1.0 / fps
+        cc = v.codec_context
+        return CutWindow(times[0], end_pts, times, sorted(keys), fps,
+                         cc.name, cc.format.name if cc.format else None, cc.width, cc.height)

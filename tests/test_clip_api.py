@@ -1,0 +1,119 @@
+"""Clip options at submit time, the caption files in the status, and the stand-alone
+speech enhancement endpoint."""
+from __future__ import annotations
+
+import io
+import subprocess
+import time
+
+import numpy as np
+import psycopg
+import pytest
+import soundfile
+
+from server.api.presenters import status_view
+from server.media.ffmpeg import FFMPEG
+
+
+def stored_options(url, token):
+    with psycopg.connect(url) as c:
+        return c.execute("select options from videos where token = %s", (token,)).fetchone()[0]
+
+
+def test_options_are_checked_and_stored_with_defaults(client, clean_db):
+    r = client.post("/public/video", json={"video_url": "https://example.com/a.mp4", "format": "vertical"})
+    assert r.status_code == 202
+    assert stored_options(clean_db, r.json["token"]) == {"format": "vertical", "captions": True, "enhance": False}
+    r = client.post("/public/video", json={"video_url": "https://example.com/b.mp4", "enhance": True,
+                                           "captions": False})
+    assert stored_options(clean_db, r.json["token"]) == {"format": "landscape", "captions": False, "enhance": True}
+
+
+@pytest.mark.parametrize("extra,fragment", [
+    ({"format": "portrait"}, "format must be one of landscape, vertical, square"),
+    ({"captions": "maybe"}, "captions must be true or false"),
+    ({"enhance": 3}, "enhance must be true or false"),
+])
+def test_bad_options_are_refused(client, clean_db, extra, fragment):
+    r = client.post("/public/video", json={"video_url": "https://example.com/a.mp4", **extra})
+    assert r.status_code == 400 and fragment in r.json["error"]
+    with psycopg.connect(clean_db) as c:
+        assert c.execute("select count(*) from videos").fetchone()[0] == 0
+
+
+def test_upload_form_fields_set_options(client, clean_db, tiny_video):
+    r = client.post("/public/video", data={"file": (open(tiny_video, "rb"), "tiny.mp4"), "format": "square",
+                                           "enhance": "yes"}, content_type="multipart/form-data")
+    assert r.status_code == 202
+    assert stored_options(clean_db, r.json["token"]) == {"format": "square", "captions": True, "enhance": True}
+    r = client.post("/public/video", data={"file": (open(tiny_video, "rb"), "tiny.mp4"), "format": "wide"},
+                    content_type="multipart/form-data")
+    assert r.status_code == 400 and "format" in r.json["error"]
+
+
+class Storage:
+    def url(self, key):
+        return "/public/media/" + key
+
+
+def test_status_lists_caption_files_and_manifest():
+    from datetime import datetime, timezone
+    now = datetime.now(timezone.utc)
+    row = {"token": "t", "status": "completed", "pipeline_step": "done", "progress": 0, "attempts": 1,
+           "max_attempts": 5, "run_after": now, "failure_cause": None, "failure_details": None,
+           "title": "x", "source_kind": "upload", "source_url": None, "duration_s": 10, "language": "en",
+           "content_type": "talk", "content_confidence": 1, "analysis_tokens": 0, "clip_tokens": 0,
+           "cost_usd": 0, "created_at": now, "finished_at": now}
+    base = "videos/t/clips/00"
+    clip = {"clip_index": 0, "start_s": 1, "end_s": 20, "title": "c", "reason": "r", "hook": "", "score": 50,
+            "video_key": base + ".mp4", "thumbnail_key": base + ".jpg",
+            "outputs": {"format": "vertical", "method": "reframe", "captions_burned_in": True, "enhanced": False,
+                        "srt": base + ".srt", "vtt": base + ".vtt", "manifest": base + ".json"}}
+    view = status_view(row, [], [clip], Storage(), "http://h")["clips"][0]
+    assert view["srt_url"] == "http://h/public/media/videos/t/clips/00.srt"
+    assert view["vtt_url"].endswith("00.vtt") and view["manifest_url"].endswith("00.json")
+    assert view["format"] == "vertical" and view["method"] == "reframe"
+
+
+def _noisy_speechlike_wav(path, seconds=3.0, rate=48000):
+    t = np.arange(int(seconds * rate)) / rate
+    tone = 0.3 * np.sin(2 * np.pi * 200 * t) * (np.sin(2 * np.pi * 0.5 * t) > 0)
+    noise = np.random.default_rng(1).normal(0, 0.05, len(t))
+    soundfile.write(str(path), (tone + noise).astype(np.float32), rate, subtype="PCM_16")
+    return t
+
+
+def test_audio_enhancement_endpoint(client, tmp_path):
+    t = _noisy_speechlike_wav(tmp_path / "noisy.wav")
+    mp3 = tmp_path / "noisy.mp3"
+    subprocess.run([FFMPEG, "-loglevel", "error", "-i", str(tmp_path / "noisy.wav"), str(mp3)], check=True)
+    r = client.post("/public/audio/enhance", data={"file": (open(mp3, "rb"), "noisy.mp3")},
+                    content_type="multipart/form-data")
+    assert r.status_code == 202, r.json
+    token = r.json["token"]
+    for _ in range(300):
+        got = client.get(f"/public/audio/enhance?token={token}")
+        if got.status_code != 202:
+            break
+        time.sleep(0.2)
+    assert got.status_code == 200 and got.mimetype == "audio/wav"
+    out, rate = soundfile.read(io.BytesIO(got.data))
+    assert rate == 48000 and abs(len(out) / rate - t[-1]) < 0.2
+    gaps = np.sin(2 * np.pi * 0.5 * np.arange(len(out)) / rate) < -0.2     # where only noise plays
+    assert out[gaps].std() < 0.3 * 0.05                                       # the noise is mostly gone
+
+
+@pytest.mark.parametrize("name,body,code,fragment", [
+    ("notes.txt", b"hello", 415, ".wav, .flac or .mp3"),
+    ("fake.wav", b"RIFF not really a wav" * 50, 415, "not usable audio"),
+])
+def test_audio_enhancement_refuses_bad_uploads(client, name, body, code, fragment):
+    r = client.post("/public/audio/enhance", data={"file": (io.BytesIO(body), name)},
+                    content_type="multipart/form-data")
+    assert r.status_code == code and fragment in r.json["error"]
+
+
+def test_audio_enhancement_unknown_token(client):
+    assert client.get("/public/audio/enhance?token=" + "a" * 32).status_code == 404
+    assert client.get("/public/audio/enhance?token=../../etc").status_code == 400
+    assert "'file'" in client.post("/public/audio/enhance", json={}).json["error"]

@@ -1,0 +1,199 @@
+"""Clip rendering: frame-exact cuts and A/V sync (read back with PyAV), loudness (ffmpeg's
+ebur128), a crop that follows a real face, burned-in captions timed to the words."""
+from __future__ import annotations
+
+import json
+
+import av
+import numpy as np
+import pytest
+
+from render_media import BEEP_AT_S, INDEX_FPS, beep_onset, frame_indices, indexed_video, moving_face_video
+from server.adapters.renderer_ffmpeg import FfmpegRenderer
+from server.clip_options import RenderOptions
+from server.media import captions, loudness, reframe
+from server.media.framed import face_samples
+from server.media.frames import cut_window
+from server.ports import ClipPlan, Segment, Transcript, Word
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory):
+    return indexed_video(tmp_path_factory.mktemp("idx") / "indexed.mp4")
+
+
+def _render(src, tmp_path, start, end, transcript=None, **options):
+    out = tmp_path / "clip.mp4"
+    result = FfmpegRenderer().render(src, ClipPlan(start, end, "A title", "A reason", 77.0), out,
+                                     tmp_path / "clip.jpg", transcript, RenderOptions(**options))
+    return out, result
+
+
+def _durations(path):
+    with av.open(str(path)) as c:
+        return {s.type: float(s.duration * s.time_base) for s in c.streams}
+
+
+@pytest.mark.parametrize("start,end", [(1.3, 7.72), (2.0, 5.0), (0.0, 3.53)])
+def test_smart_cut_is_frame_exact_and_in_sync(indexed, tmp_path, start, end):
+    out, result = _render(indexed, tmp_path, start, end)
+    assert result.method == "smart_cut"
+    first = int(np.ceil(start * INDEX_FPS - 0.25))
+    last = int(np.ceil(end * INDEX_FPS - 0.25)) - 1
+    idx, times = frame_indices(out)
+    assert idx == list(range(first, last + 1))           # no frame missing, doubled or extra
+    assert times[0] == pytest.approx(0.0, abs=1e-3)
+    assert np.allclose(np.diff(times), 1 / INDEX_FPS, atol=2e-3)
+    d = _durations(out)
+    assert d["audio"] == pytest.approx(d["video"], abs=1.5 / INDEX_FPS)
+    if start < BEEP_AT_S < end:
+        # the beep starts on frame 100 in the source and must do so in the clip
+        assert beep_onset(out) == pytest.approx(times[idx.index(100)], abs=0.015)
+
+
+def test_stream_copy_keeps_the_source_packets(indexed, tmp_path):
+    """Between the first and last keyframe the clip holds the source's own coded frames
+    (the MPEG-TS step adds access unit delimiters, so each is compared by its slice)."""
+    out, _ = _render(indexed, tmp_path, 1.3, 7.72)
+    half = 0.5 / INDEX_FPS
+
+    def packets(path, lo, hi):
+        with av.open(str(path)) as c:
+            v = c.streams.video[0]
+            found = [(p.pts * v.time_base, bytes(p), p.is_keyframe) for p in c.demux(v)
+                     if p.pts is not None and lo - half <= p.pts * v.time_base < hi - half]
+        return sorted(found)
+    w = cut_window(indexed, 1.3, 7.72)
+    keys = [k for k in w.keyframes if k >= w.first_pts]
+    source = packets(indexed, keys[0], keys[-1])
+    clip = packets(out, keys[0] - w.first_pts, keys[-1] - w.first_pts)
+    assert len(source) == len(clip) > 2 * INDEX_FPS
+    for (_, src, key), (_, dst, _) in zip(source, clip):
+        if not key:
+            assert src[4:] in dst          # the slice, without its 4-byte length prefix
+
+
+def test_other_codecs_get_an_exact_full_reencode(tmp_path):
+    src = indexed_video(tmp_path / "mpeg4.mp4", seconds=6, codec=["-c:v", "mpeg4", "-q:v", "2", "-g", "25"])
+    out, result = _render(src, tmp_path, 1.1, 4.5)
+    assert result.method == "full_encode"
+    idx, _ = frame_indices(out)
+    assert idx == list(range(28, 113))
+
+
+def test_loudness_is_normalised(sample_video, tmp_path):
+    out, _ = _render(sample_video, tmp_path, 20.0, 35.0)
+    integrated, true_peak = loudness.ebur128(["-i", str(out)])
+    source, _ = loudness.ebur128(["-ss", "20", "-t", "15", "-i", str(sample_video)])
+    assert abs(source - loudness.TARGET_LUFS) > 3       # the test means something
+    assert abs(integrated - loudness.TARGET_LUFS) <= 1.0
+    assert true_peak <= -1.0
+
+
+def test_crop_follows_a_moving_face(tmp_path):
+    src, face_x = moving_face_video(tmp_path / "face.mp4")
+    w = cut_window(src, 0.0, 4.0)
+    crop_w = round(w.height * 9 / 16)
+    path = reframe.crop_path(face_samples(src, w), [t - w.first_pts for t in w.frame_times], w.width, crop_w)
+    centres = np.array(path) + crop_w / 2
+    truth = np.array([face_x(t) for t in w.frame_times])
+    inner = slice(len(truth) // 10, -len(truth) // 10)     # the ends are held by the smoothing
+    assert np.abs(centres[inner] - truth[inner]).max() < 0.1 * crop_w
+    assert centres[-1] - centres[0] > 0.5 * w.width       # it travelled with the face
+    assert np.all(np.diff(centres) >= -0.5)                # and never jerked back
+
+
+def test_crop_holds_still_on_a_still_face(tmp_path):
+    src, face_x = moving_face_video(tmp_path / "still.mp4", seconds=3, moving=False)
+    w = cut_window(src, 0.0, 3.0)
+    crop_w = round(w.height * 9 / 16)
+    path = reframe.crop_path(face_samples(src, w), [t - w.first_pts for t in w.frame_times], w.width, crop_w)
+    assert max(path) - min(path) < 1.0
+    assert abs(path[0] + crop_w / 2 - face_x(0)) < 0.1 * crop_w
+
+
+def test_vertical_clip_of_a_face_is_reframed(tmp_path):
+    src, _ = moving_face_video(tmp_path / "face.mp4", seconds=2)
+    out, result = _render(src, tmp_path, 0.0, 2.0, format="vertical", captions=False)
+    assert result.method == "reframe"
+    with av.open(str(out)) as c:
+        v = c.streams.video[0]
+        assert (v.codec_context.width, v.codec_context.height) == (1080, 1920)
+
+
+def test_without_a_face_the_frame_is_fitted_over_a_blurred_background(indexed, tmp_path):
+    out, result = _render(indexed, tmp_path, 1.0, 2.0, format="square", captions=False)
+    assert result.method == "blurred_fit"
+    with av.open(str(out)) as c:
+        frame = next(c.decode(video=0)).to_ndarray(format="rgb24")
+    assert frame.shape == (1080, 1080, 3)
+    # frame 25: top half grey 116, bottom half 16. The whole frame, fitted to the width,
+    # fills rows 236..843; above it lies a darkened (halved), blurred copy of its top.
+    assert abs(frame[400].mean() - 116) < 8 and abs(frame[700].mean() - 16) < 8
+    assert abs(frame[100].mean() - 58) < 8
+
+
+def _transcript(words):
+    return Transcript("en", 1.0, 10.0, "test", "test",
+                      [Segment(words[0][0], words[-1][1], " ".join(w for _, _, w in words),
+                               [Word(s, e, w) for s, e, w in words])])
+
+
+WORDS = [(2.2, 2.6, "Bees"), (2.7, 3.1, "vote"), (3.2, 3.6, "with"), (4.6, 5.0, "dances")]
+
+
+def test_caption_cues_follow_the_words():
+    words = captions.clip_words(_transcript(WORDS), 2.0, 6.0)
+    assert [(round(w.start, 3), w.text) for w in words] == [(0.2, "Bees"), (0.7, "vote"), (1.2, "with"), (2.6, "dances")]
+    cs = captions.cues(words)
+    assert [c.text for c in cs] == ["Bees vote with", "dances"]
+    assert captions.active(cs, 0.1) is None
+    assert captions.active(cs, 0.3) == (0, 0)
+    assert captions.active(cs, 0.95) == (0, 1)
+    assert captions.active(cs, 1.3) == (0, 2)
+    assert captions.active(cs, 2.0) is None              # the pause between cues
+    assert captions.active(cs, 2.7) == (1, 0)
+    assert "00:00:00,200 --> 00:00:01,900\nBees vote with" in captions.to_srt(cs)
+    assert captions.to_vtt(cs).startswith("WEBVTT\n\n00:00:00.200 --> 00:00:01.900\nBees vote with")
+
+
+def _yellow(frame):
+    r, g, b = (frame[..., i].astype(int) for i in range(3))
+    return int(((r > 200) & (g > 170) & (b < 90)).sum())
+
+
+def test_burned_in_captions_highlight_the_spoken_word(indexed, tmp_path):
+    out, result = _render(indexed, tmp_path, 2.0, 6.0, transcript=_transcript(WORDS), format="square")
+    frames = {}
+    with av.open(str(out)) as c:
+        for f in c.decode(video=0):
+            frames[round(f.time * INDEX_FPS)] = f.to_ndarray(format="rgb24")
+    lit = {n: _yellow(frames[n]) for n in frames}
+    assert lit[round(0.1 * INDEX_FPS)] == 0               # before the first word
+    assert lit[round(0.4 * INDEX_FPS)] > 500              # "Bees" is spoken
+    assert lit[round(2.2 * INDEX_FPS)] == 0               # the pause
+    assert lit[round(2.8 * INDEX_FPS)] > 500              # "dances"
+    # the highlighted word moves: "Bees" (left) then "with" (right)
+    xs = lambda f: np.nonzero((f[..., 0] > 200) & (f[..., 1] > 170) & (f[..., 2] < 90))[1].mean()
+    assert xs(frames[round(1.3 * INDEX_FPS)]) > xs(frames[round(0.4 * INDEX_FPS)]) + 100
+    manifest = json.loads(result.sidecars["manifest"].read_text())
+    assert manifest["title"] == "A title" and manifest["score"] == 77.0
+    assert manifest["source"]["start_s"] == pytest.approx(2.0)
+    assert [(w["word"], w["start"], w["source_start"]) for w in manifest["words"]][0] == ("Bees", 0.2, 2.2)
+    assert "Bees vote with" in result.sidecars["srt"].read_text()
+    assert result.sidecars["vtt"].read_text().startswith("WEBVTT")
+
+
+def test_loudness_measure_agrees_with_ffmpeg_and_quiet_audio_is_raised(sample_video, tmp_path):
+    import soundfile
+    wav, quiet, out = tmp_path / "a.wav", tmp_path / "quiet.wav", tmp_path / "out.wav"
+    loudness.decode(["-ss", "50", "-t", "20", "-i", str(sample_video)], wav)
+    x, _ = soundfile.read(str(wav), always_2d=True, dtype="float32")
+    assert loudness.integrated_lufs(x) == pytest.approx(loudness.ebur128(["-i", str(wav)])[0], abs=0.2)
+    soundfile.write(str(quiet), x * 10 ** (-25 / 20), loudness.RATE, subtype="PCM_16")
+    assert loudness.normalise(quiet, out) == pytest.approx(loudness.TARGET_LUFS, abs=0.3)
+    integrated, true_peak = loudness.ebur128(["-i", str(out)])
+    assert abs(integrated - loudness.TARGET_LUFS) <= 0.5 and true_peak <= -1.0
+    silent = tmp_path / "silent.wav"
+    soundfile.write(str(silent), np.zeros((48000, 1)), loudness.RATE, subtype="PCM_16")
+    assert loudness.normalise(silent, out) is None
