@@ -69,7 +69,7 @@ def render(ctx: StepContext) -> Save:
     # Like the real render step: each clip is marked rendered under the lease.
     if not ctx.services.db.one("save_rendered_clip", video_id=ctx.video_id, clip_index=0,
                                video_key=f"noop/{ctx.job['lease_owner']}.mp4", thumbnail_key=None,
-                               owner=ctx.job["lease_owner"]):
+                               outputs=Jsonb({}), owner=ctx.job["lease_owner"]):
         raise LeaseLost("lease lost before the clip was recorded")
     return lambda tx: None
 
