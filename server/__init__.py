@@ -32,7 +32,8 @@ def create_app(config: dict | Config | None = None) -> Flask:
     app.extensions["services"] = open_services(cfg)
     app.extensions["worker_lock"] = threading.Lock()
 
-    from server.api import audio, health, internal, metrics, public
+    from server.api import audio, health, http_policy, internal, metrics, public
+    http_policy.install(app, cfg)
     app.register_blueprint(health.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(internal.bp)

@@ -65,7 +65,8 @@ def data_dir(tmp_path, models_dir):
 def app_config(clean_db, data_dir):
     return {"database_url": clean_db, "data_dir": data_dir, "internal_api_token": INTERNAL_TOKEN,
             "allow_private_urls": True, "backoff_base_s": 0.2, "backoff_max_s": 1.0,
-            "lease_s": 10.0, "whisper_model": os.environ.get("TEST_WHISPER_MODEL", "base")}
+            "lease_s": 10.0, "whisper_model": os.environ.get("TEST_WHISPER_MODEL", "base"),
+            "rate_limit_submit_per_min": 0, "rate_limit_status_per_min": 0}
 
 
 @pytest.fixture
