@@ -18,8 +18,9 @@ from media_server import MediaServer  # noqa: E402
 
 SAMPLE = ROOT / "scripts" / "samples" / "talk.mp4"
 INTERNAL_TOKEN = "test-internal-token"
-TABLES = ("step_runs", "video_clips", "video_clip_searches", "video_analyses",
-          "video_transcripts", "video_media", "video_processing_queue", "videos", "step_limits")
+TABLES = ("upload_chunks", "uploads", "step_runs", "video_clips", "video_clip_searches",
+          "video_analyses", "video_transcripts", "video_media", "video_processing_queue", "videos",
+          "step_limits")
 
 
 @pytest.fixture(scope="session")

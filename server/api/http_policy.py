@@ -19,7 +19,7 @@ from server.config import Config
 # Which endpoints draw from which bucket.
 _LIMITED = {
     "public.submit_video": "submit",
-    "public.create_upload": "submit",
+    "uploads.create_upload": "submit",
     "public.video_status": "status",
     "public.transcript": "status",
 }
@@ -82,7 +82,7 @@ def install(app: Flask, cfg: Config) -> None:
     @app.before_request
     def limit():
         if request.content_length and request.content_length > cfg.max_request_bytes \
-                and request.mimetype != "multipart/form-data" and request.endpoint != "public.put_chunk":
+                and request.mimetype != "multipart/form-data" and request.endpoint != "uploads.put_chunk":
             return jsonify(error=f"the request body is larger than {cfg.max_request_bytes} bytes"), 413
         bucket = buckets.get(_LIMITED.get(request.endpoint, ""))
         if bucket is None or request.method == "OPTIONS":

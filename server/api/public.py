@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Blueprint, Response, jsonify, request, send_file
 
 from server import get_db, get_services
-from server.adapters.media_probe import probe
+from server.adapters.media_probe import check_complete, probe
 from server.api.presenters import status_view
 from server.api.url_safety import UnsafeUrl, check_url
 from server.clip_options import parse_options
@@ -91,8 +91,7 @@ def _submit_upload():
     token = new_token()
     tmpdir = s.cfg.data_dir / "uploads" / token
     tmpdir.mkdir(parents=True, exist_ok=True)
-    suffix = Path(f.filename).suffix.lower()[:8] if Path(f.filename).suffix.isascii() else ""
-    path = tmpdir / f"source{suffix or '.bin'}"
+    path = tmpdir / f"source{upload_suffix(f.filename)}"
     try:
         digest, size = hashlib.sha256(), 0
         with open(path, "wb") as out:
@@ -104,21 +103,37 @@ def _submit_upload():
                 out.write(chunk)
         if size == 0:
             return error("the uploaded file is empty")
-        try:
-            info = probe(path)               # refuse what is not media before queueing it
-        except StepError as e:
-            return error(f"the upload is not a usable video: {e}", 415)
-        if info.duration_s > s.cfg.max_duration_s:
-            return error(f"the video lasts {info.duration_s:.0f} s; the limit is {s.cfg.max_duration_s:.0f} s", 413)
-        key = f"uploads/{token}/{path.name}"
-        s.storage.put(key, path, f.mimetype or "application/octet-stream")
-        token, err = _enqueue(token=token, kind="upload", url=None, upload_key=key,
-                              fingerprint="sha256:" + digest.hexdigest(),
-                              title=Path(f.filename).stem[:200], priority=priority, force=force,
-                              options=options)
-        return err or (jsonify(token=token), 202)
+        return accept_file(path, token=token, sha256=digest.hexdigest(), filename=f.filename,
+                           mimetype=f.mimetype, priority=priority, force=force,
+                           options=options)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def upload_suffix(filename: str) -> str:
+    suffix = Path(filename).suffix.lower()[:8]
+    return suffix if suffix.isascii() and suffix[1:].isalnum() else ".bin"
+
+
+def accept_file(path: Path, *, token: str, sha256: str, filename: str, mimetype: str | None,
+                priority: int = 0, force: bool = False, options: dict | None = None):
+    """A complete uploaded file: refuse what is not a video within the limits, else store
+    it and queue it. Returns the response."""
+    s = get_services()
+    try:
+        info = probe(path)               # refuse what is not media before queueing it
+        check_complete(path, info.duration_s)
+    except StepError as e:
+        return error(f"the upload is not a usable video: {e}", 415)
+    if info.duration_s > s.cfg.max_duration_s:
+        return error(f"the video lasts {info.duration_s:.0f} s; the limit is {s.cfg.max_duration_s:.0f} s", 413)
+    key = f"uploads/{token}/{path.name}"
+    s.storage.put(key, path, mimetype or "application/octet-stream")
+    token, err = _enqueue(token=token, kind="upload", url=None, upload_key=key,
+                          fingerprint="sha256:" + sha256, title=Path(filename).stem[:200],
+                          priority=priority, force=force,
+                          options=options if options is not None else parse_options({}, s.cfg).to_dict())
+    return err or (jsonify(token=token), 202)
 
 
 def _token_arg():
