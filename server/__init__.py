@@ -32,7 +32,7 @@ def create_app(config: dict | Config | None = None) -> Flask:
     app.extensions["services"] = open_services(cfg)
     app.extensions["worker_lock"] = threading.Lock()
 
-    from server.api import audio, health, http_policy, internal, metrics, public, uploads
+    from server.api import audio, health, http_policy, internal, metrics, openapi, public, uploads, web
     http_policy.install(app, cfg)
     app.register_blueprint(health.bp)
     app.register_blueprint(public.bp)
@@ -40,6 +40,8 @@ def create_app(config: dict | Config | None = None) -> Flask:
     app.register_blueprint(metrics.bp)
     app.register_blueprint(audio.bp)
     app.register_blueprint(uploads.bp)
+    app.register_blueprint(openapi.bp)
+    app.register_blueprint(web.bp)
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):
