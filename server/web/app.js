@@ -129,6 +129,7 @@ function show(token) {
   clearTimeout(timer);
   $("job-card").classList.remove("hidden");
   $("clips").replaceChildren();
+  delete $("clips").dataset.signature;
   renderHistory();
   poll();
 }
@@ -176,8 +177,7 @@ function fmtTime(s) {
 function clipCard(clip) {
   const video = el("video", {controls: "", preload: "metadata", src: clip.url || ""});
   if (clip.thumbnail_url) video.setAttribute("poster", clip.thumbnail_url);
-  const download = el("a", {class: "button", href: clip.url || "#", download: `clip-${clip.index + 1}.mp4`},
-                      "Download");
+  const download = el("a", {class: "button", href: clip.url || "#", download: ""}, "Download");
   return el("article", {class: "clip"},
     video,
     el("div", {class: "clip-body"},
@@ -213,9 +213,11 @@ function renderJob(body) {
       el("a", {href: body.transcript.json}, "JSON"));
   }
   links.classList.toggle("hidden", !body.transcript);
-  const have = $("clips").children.length;
-  if (body.clips && have !== body.clips.length) {
-    $("clips").replaceChildren(...body.clips.map(clipCard));
+  // Rebuild the clips only when they change, so a playing preview is not interrupted.
+  const signature = JSON.stringify((body.clips || []).map((c) => [c.index, c.url]));
+  if ($("clips").dataset.signature !== signature) {
+    $("clips").dataset.signature = signature;
+    $("clips").replaceChildren(...(body.clips || []).filter((c) => c.url).map(clipCard));
   }
 }
 
