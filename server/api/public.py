@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 from pathlib import Path
 
@@ -19,6 +20,13 @@ from server.subtitles import to_srt, to_vtt
 bp = Blueprint("public", __name__, url_prefix="/public")
 
 MAX_IDEMPOTENCY_KEY = 200
+TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{1,100}\Z")
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def printable(text: str) -> str:
+    """User-supplied names without control characters (Postgres refuses NUL in text)."""
+    return _UNPRINTABLE.sub("", text)
 
 
 def error(message: str, code: int = 400, **extra):
@@ -51,6 +59,8 @@ def _enqueue(**job):
     key = request.headers.get("Idempotency-Key") or None
     if key is not None and len(key) > MAX_IDEMPOTENCY_KEY:
         return None, error(f"Idempotency-Key is longer than {MAX_IDEMPOTENCY_KEY} characters")
+    if key is not None and printable(key) != key:
+        return None, error("Idempotency-Key must not contain control characters")
     return enqueue(get_services(), idempotency_key=key, **job), None
 
 
@@ -130,16 +140,23 @@ def accept_file(path: Path, *, token: str, sha256: str, filename: str, mimetype:
     key = f"uploads/{token}/{path.name}"
     s.storage.put(key, path, mimetype or "application/octet-stream")
     token, err = _enqueue(token=token, kind="upload", url=None, upload_key=key,
-                          fingerprint="sha256:" + sha256, title=Path(filename).stem[:200],
+                          fingerprint="sha256:" + sha256, title=printable(Path(filename).stem)[:200],
                           priority=priority, force=force,
                           options=options if options is not None else parse_options({}, s.cfg).to_dict())
     return err or (jsonify(token=token), 202)
 
 
+def is_token(value) -> bool:
+    """Tokens and upload ids are URL-safe base64; anything else cannot name a job."""
+    return isinstance(value, str) and bool(TOKEN_RE.match(value))
+
+
 def _token_arg():
     token = request.args.get("token", "")
-    if not token or len(token) > 100:
+    if not token:
         return None, error("the token query parameter is required")
+    if not is_token(token):
+        return None, error("the token is malformed (letters, digits, - and _ only, at most 100)")
     return token, None
 
 
@@ -163,6 +180,8 @@ def cancel_video():
     token = body.get("token") if isinstance(body, dict) else None
     if not isinstance(token, str) or not token:
         return error("send JSON {\"token\": \"...\"}")
+    if not is_token(token):
+        return error("no video with this token", 404)
     if get_db().one("cancel", token=token):
         return jsonify(token=token, status="cancelled")
     if get_db().one("status_by_token", token=token) is None:

@@ -22,7 +22,7 @@ from pathlib import Path
 from flask import Blueprint, jsonify, request
 
 from server import get_db, get_services
-from server.api.public import accept_file, error, upload_suffix
+from server.api.public import accept_file, error, is_token, printable, upload_suffix
 from server.submissions import new_token
 
 bp = Blueprint("uploads", __name__, url_prefix="/public/uploads")
@@ -60,7 +60,7 @@ def _progress(upload: dict) -> dict:
 
 
 def _upload(upload_id: str):
-    if len(upload_id) > 64:
+    if not is_token(upload_id):
         return None, error("no upload with this id", 404)
     row = get_db().one("upload_by_id", id=upload_id)
     return (row, None) if row else (None, error("no upload with this id", 404))
@@ -72,15 +72,16 @@ def create_upload():
     if not isinstance(body, dict):
         return error('send JSON {"filename": "talk.mp4", "size": <bytes>}')
     filename, size = body.get("filename"), body.get("size")
-    if not isinstance(filename, str) or not filename.strip() or len(filename) > 255:
+    if not isinstance(filename, str) or not printable(filename).strip() or len(filename) > 255:
         return error("filename must be a non-empty string of at most 255 characters")
+    filename = printable(filename).strip()
     if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
         return error("size must be a positive integer (bytes)")
     limit = get_services().cfg.max_upload_bytes
     if size > limit:
         return error(f"the file is larger than {limit} bytes", 413)
     upload_id = new_token()             # 192 random bits: the capability to write
-    get_db().run("create_upload", id=upload_id, filename=filename.strip(), size_bytes=size)
+    get_db().run("create_upload", id=upload_id, filename=filename, size_bytes=size)
     path = _part_path(upload_id)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "wb") as f:
