@@ -20,6 +20,7 @@ from server.config import Config
 _LIMITED = {
     "public.submit_video": "submit",
     "uploads.create_upload": "submit",
+    "audio.submit": "submit",
     "public.video_status": "status",
     "public.transcript": "status",
 }

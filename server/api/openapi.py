@@ -20,7 +20,7 @@ def _error(description: str) -> dict:
 def _errors(*codes: int) -> dict:
     words = {400: "Invalid input; `error` names the problem", 404: "Unknown token or id",
              409: "Conflicts with the job's or upload's state", 413: "Over a configured limit",
-             415: "Not a usable video", 422: "Checksum mismatch",
+             415: "Not a usable video or audio file", 422: "Checksum mismatch, or the job failed",
              429: "Rate limited; see the Retry-After header"}
     return {str(c): _error(words[c]) for c in codes}
 
@@ -151,6 +151,22 @@ PATHS = {
             "properties": {"sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}})},
         "responses": {"202": {"description": "Queued", "content": _json({"$ref": "#/components/schemas/Token"})},
                       **_errors(400, 404, 409, 413, 415, 422)}}},
+    "/public/audio/enhance": {
+        "post": {"summary": "Speech enhancement on its own: upload WAV, FLAC or MP3",
+                 "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                     "type": "object", "required": ["file"],
+                     "properties": {"file": {"type": "string", "format": "binary"}}}}}},
+                 "responses": {"202": {"description": "Processing", "content": _json({
+                     "type": "object", "required": ["token", "status"],
+                     "properties": {"token": {"type": "string"}, "status": {"const": "processing"}}})},
+                     **_errors(400, 413, 415, 429)}},
+        "get": {"summary": "The cleaned WAV once ready (202 while processing)",
+                "parameters": [TOKEN],
+                "responses": {"200": {"description": "The enhanced audio",
+                                      "content": {"audio/wav": {"schema": {"type": "string", "format": "binary"}}}},
+                              "202": {"description": "Still processing", "content": _json({"type": "object"})},
+                              "304": {"description": "Not modified"},
+                              **_errors(400, 404, 422)}}},
     "/healthz": {"get": {
         "summary": "Liveness and database reachability",
         "responses": {"200": {"description": "Healthy", "content": _json({"type": "object"})},
