@@ -32,12 +32,16 @@ def create_app(config: dict | Config | None = None) -> Flask:
     app.extensions["services"] = open_services(cfg)
     app.extensions["worker_lock"] = threading.Lock()
 
-    from server.api import audio, health, internal, metrics, public
+    from server.api import audio, health, http_policy, internal, metrics, openapi, public, uploads, web
+    http_policy.install(app, cfg)
     app.register_blueprint(health.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(internal.bp)
     app.register_blueprint(metrics.bp)
     app.register_blueprint(audio.bp)
+    app.register_blueprint(uploads.bp)
+    app.register_blueprint(openapi.bp)
+    app.register_blueprint(web.bp)
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):

@@ -31,6 +31,14 @@ class Config:
     max_download_bytes: int = field(default_factory=lambda: int(_env("MAX_DOWNLOAD_BYTES", str(4 << 30))))
     max_duration_s: float = field(default_factory=lambda: float(_env("MAX_DURATION_S", str(4 * 3600))))
     allow_private_urls: bool = field(default_factory=lambda: _bool("ALLOW_PRIVATE_URLS", False))
+    # Bodies of requests other than uploads (JSON submissions, cancels).
+    max_request_bytes: int = field(default_factory=lambda: int(_env("MAX_REQUEST_BYTES", "65536")))
+    # Requests per minute per client address (0 = unlimited), per web process.
+    rate_limit_submit_per_min: float = field(default_factory=lambda: float(_env("RATE_LIMIT_SUBMIT_PER_MIN", "10")))
+    rate_limit_status_per_min: float = field(default_factory=lambda: float(_env("RATE_LIMIT_STATUS_PER_MIN", "120")))
+    # Reverse proxies in front of the server whose X-Forwarded-For entries are trusted.
+    trusted_proxy_count: int = field(default_factory=lambda: int(_env("TRUSTED_PROXY_COUNT", "0")))
+    cors_origins: str = field(default_factory=lambda: _env("CORS_ORIGINS", ""))
 
     # Queue
     max_attempts: int = field(default_factory=lambda: int(_env("MAX_ATTEMPTS", "5")))

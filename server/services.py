@@ -30,7 +30,10 @@ class Services:
     @cached_property
     def downloader(self):
         from server.adapters.downloader_ytdlp import YtDlpDownloader
-        return YtDlpDownloader(self.cfg.max_download_bytes, self.cfg.max_duration_s)
+        from server.api.url_safety import is_public_address
+        policy = None if self.cfg.allow_private_urls else is_public_address
+        return YtDlpDownloader(self.cfg.max_download_bytes, self.cfg.max_duration_s,
+                               address_policy=policy)
 
     @cached_property
     def transcriber(self):

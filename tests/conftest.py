@@ -18,8 +18,9 @@ from media_server import MediaServer  # noqa: E402
 
 SAMPLE = ROOT / "scripts" / "samples" / "talk.mp4"
 INTERNAL_TOKEN = "test-internal-token"
-TABLES = ("step_runs", "video_clips", "video_clip_searches", "video_analyses",
-          "video_transcripts", "video_media", "video_processing_queue", "videos", "step_limits")
+TABLES = ("upload_chunks", "uploads", "step_runs", "video_clips", "video_clip_searches",
+          "video_analyses", "video_transcripts", "video_media", "video_processing_queue", "videos",
+          "step_limits")
 
 
 @pytest.fixture(scope="session")
@@ -65,7 +66,8 @@ def data_dir(tmp_path, models_dir):
 def app_config(clean_db, data_dir):
     return {"database_url": clean_db, "data_dir": data_dir, "internal_api_token": INTERNAL_TOKEN,
             "allow_private_urls": True, "backoff_base_s": 0.2, "backoff_max_s": 1.0,
-            "lease_s": 10.0, "whisper_model": os.environ.get("TEST_WHISPER_MODEL", "base")}
+            "lease_s": 10.0, "whisper_model": os.environ.get("TEST_WHISPER_MODEL", "base"),
+            "rate_limit_submit_per_min": 0, "rate_limit_status_per_min": 0}
 
 
 @pytest.fixture

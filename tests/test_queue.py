@@ -97,7 +97,7 @@ def test_resume_from_checkpoint_does_not_redo_steps(client, services, clean_db, 
 def start_worker(db_url, data_dir, steps, name, lease_s="10"):
     env = {**os.environ, "DATABASE_URL": db_url, "DATA_DIR": str(data_dir), "LEASE_SECONDS": lease_s,
            "WORKER_POLL_SECONDS": "0.2", "WHISPER_MODEL": "tiny.en", "LOG_LEVEL": "WARNING",
-           "PYTHONPATH": str(ROOT)}
+           "PYTHONPATH": str(ROOT), "ALLOW_PRIVATE_URLS": "1"}   # media comes from 127.0.0.1
     return subprocess.Popen([sys.executable, "-m", "server", "worker", "--steps", steps,
                              "--concurrency", "2"], env=env, cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

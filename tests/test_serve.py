@@ -25,7 +25,8 @@ def test_gunicorn_serves_and_processes_cron_claims(clean_db, data_dir, media_ser
     env = {**os.environ, "DATABASE_URL": clean_db, "DATA_DIR": str(data_dir), "BIND": f"127.0.0.1:{port}",
            "GUNICORN_WORKERS": "1", "GUNICORN_THREADS": "2", "INTERNAL_API_TOKEN": INTERNAL_TOKEN,
            "ALLOW_PRIVATE_URLS": "1", "WHISPER_MODEL": "tiny.en", "ACCESS_LOG": "0",
-           "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
+           "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT),
+           "RATE_LIMIT_STATUS_PER_MIN": "0"}   # it polls twice a second for minutes
     proc = subprocess.Popen([sys.executable, "-m", "server", "serve"], env=env, cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"

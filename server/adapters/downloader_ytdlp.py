@@ -1,16 +1,26 @@
 """Downloads with yt-dlp's Python API: any site it knows, or a direct media URL."""
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import Path
 
 import imageio_ffmpeg
 import yt_dlp
+import yt_dlp.globals
 
+from server.adapters.connect_guard import guarded
 from server.pipeline.failures import StepError, classify_http_message, fatal, retryable
 from server.ports import MediaInfo, Progress
 
 log = logging.getLogger(__name__)
+
+# No plugins: code dropped into a plugin directory must not run inside the worker.
+yt_dlp.globals.plugin_dirs.value = []
+
+# Protocols yt-dlp downloads itself (through the connect guard). Others (rtmp, rtsp, ...)
+# would be handed to ffmpeg, which opens its own connections, so they are refused.
+SAFE_PROTOCOLS = {"http", "https", "m3u8_native", "http_dash_segments"}
 
 _NETWORK_HINTS = ("timed out", "connection refused", "connection reset", "broken pipe",
                   "remote end closed", "incompleteread", "temporary failure in name resolution",
@@ -65,7 +75,12 @@ def retry_after_s(exc: BaseException | None) -> float | None:
 
 
 class YtDlpDownloader:
-    def __init__(self, max_bytes: int, max_duration_s: float, socket_timeout_s: float = 30):
+    def __init__(self, max_bytes: int, max_duration_s: float, socket_timeout_s: float = 30,
+                 address_policy=None, resolve=None):
+        """address_policy(ip) -> bool decides which addresses downloads may connect to
+        (None: any, for ALLOW_PRIVATE_URLS); resolve replaces DNS in tests."""
+        self.address_policy = address_policy
+        self.resolve = resolve
         self.max_bytes = max_bytes
         self.max_duration_s = max_duration_s
         self.socket_timeout_s = socket_timeout_s
@@ -88,6 +103,10 @@ class YtDlpDownloader:
             "progress_hooks": hooks,
             "ignoreconfig": True,
             "no_color": True,
+            "enable_file_urls": False,  # never read local files
+            "proxy": "",                # no proxy from the environment: connect directly
+            "hls_prefer_native": True,
+            "concurrent_fragment_downloads": 1,  # fragments in this thread, under the guard
         }
 
     def download(self, url: str, workdir: Path, progress: Progress) -> MediaInfo:
@@ -101,23 +120,19 @@ class YtDlpDownloader:
                     raise fatal("too_large", f"the video is {total} bytes; the limit is {self.max_bytes}")
                 progress(min(d.get("downloaded_bytes", 0) / total, 0.99))
 
-        try:
-            with yt_dlp.YoutubeDL(self._options(workdir, logger, [hook])) as ydl:
-                info = ydl.extract_info(url, download=False)
-                if info.get("_type") == "playlist":
-                    raise fatal("unsupported_url", "playlists are not accepted; submit one video")
-                self._check_limits(info)
-                info = ydl.process_ie_result(info, download=True)
-        except StepError:
-            raise
-        except yt_dlp.utils.DownloadError as e:
-            inner = e.exc_info[1] if e.exc_info else None
-            if isinstance(inner, StepError):
-                raise inner from e
-            err = classify_download_error(str(e) or logger.last_error)
-            if err.retryable:
-                err.retry_after_s = retry_after_s(e)
-            raise err from e
+        with self._guard() as guard:
+            try:
+                info = self._fetch(url, workdir, logger, hook)
+            except yt_dlp.utils.DownloadError as e:
+                if guard["refused"]:
+                    raise fatal("private_url", guard["refused"]) from e
+                inner = e.exc_info[1] if e.exc_info else None
+                if isinstance(inner, StepError):
+                    raise inner from e
+                err = classify_download_error(str(e) or logger.last_error)
+                if err.retryable:
+                    err.retry_after_s = retry_after_s(e)
+                raise err from e
         files = [p for p in workdir.iterdir()
                  if p.name.startswith("source.") and not p.name.endswith((".part", ".ytdl"))]
         if not files:
@@ -129,6 +144,24 @@ class YtDlpDownloader:
             raise fatal("too_large", f"the video is {path.stat().st_size} bytes; the limit is {self.max_bytes}")
         return MediaInfo(path=path, title=info.get("title"), duration_s=float(info.get("duration") or 0),
                          bytes=path.stat().st_size, width=info.get("width"), height=info.get("height"))
+
+    def _guard(self):
+        if self.address_policy is None:
+            return contextlib.nullcontext({"refused": None})
+        if self.resolve is None:
+            return guarded(self.address_policy)
+        return guarded(self.address_policy, self.resolve)
+
+    def _fetch(self, url: str, workdir: Path, logger: _Quiet, hook) -> dict:
+        with yt_dlp.YoutubeDL(self._options(workdir, logger, [hook])) as ydl:
+            info = ydl.extract_info(url, download=False)
+            if info.get("_type") == "playlist":
+                raise fatal("unsupported_url", "playlists are not accepted; submit one video")
+            self._check_limits(info)
+            protocols = {f.get("protocol") for f in info.get("requested_formats") or [info]}
+            if not protocols <= SAFE_PROTOCOLS:
+                raise fatal("unsupported_url", f"the stream protocol {sorted(map(str, protocols))} is not accepted")
+            return ydl.process_ie_result(info, download=True)
 
     def _check_limits(self, info: dict) -> None:
         duration = info.get("duration")

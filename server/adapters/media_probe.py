@@ -43,6 +43,23 @@ def probe(path: Path) -> Probe:
     return result
 
 
+def check_complete(path: Path, duration_s: float) -> None:
+    """A truncated file keeps its header, so probe() believes it. Read the packets of the
+    last seconds (demuxing only, no decoding) and check they reach the stated end."""
+    reached = 0.0
+    try:
+        with av.open(str(path)) as c:
+            c.seek(int(max(0.0, duration_s - 10) * 1_000_000), backward=True)
+            for pkt in c.demux():
+                if pkt.size and pkt.pts is not None and pkt.time_base:
+                    reached = max(reached, float((pkt.pts + (pkt.duration or 0)) * pkt.time_base))
+    except av.error.FFmpegError as e:
+        raise fatal("corrupt_media", f"the file could not be read to its end: {e}") from e
+    if reached < duration_s - (0.25 + 0.01 * duration_s):
+        raise fatal("corrupt_media", f"the file is cut short: its media ends at {reached:.1f} s "
+                                     f"of {duration_s:.1f} s")
+
+
 def sha256_of(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 from pathlib import Path
 
 from flask import Blueprint, Response, jsonify, request, send_file
 
 from server import get_db, get_services
-from server.adapters.media_probe import probe
+from server.adapters.media_probe import check_complete, probe
 from server.api.presenters import status_view
 from server.api.url_safety import UnsafeUrl, check_url
 from server.clip_options import parse_options
@@ -19,6 +20,13 @@ from server.subtitles import to_srt, to_vtt
 bp = Blueprint("public", __name__, url_prefix="/public")
 
 MAX_IDEMPOTENCY_KEY = 200
+TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{1,100}\Z")
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def printable(text: str) -> str:
+    """User-supplied names without control characters (Postgres refuses NUL in text)."""
+    return _UNPRINTABLE.sub("", text)
 
 
 def error(message: str, code: int = 400, **extra):
@@ -51,6 +59,8 @@ def _enqueue(**job):
     key = request.headers.get("Idempotency-Key") or None
     if key is not None and len(key) > MAX_IDEMPOTENCY_KEY:
         return None, error(f"Idempotency-Key is longer than {MAX_IDEMPOTENCY_KEY} characters")
+    if key is not None and printable(key) != key:
+        return None, error("Idempotency-Key must not contain control characters")
     return enqueue(get_services(), idempotency_key=key, **job), None
 
 
@@ -91,8 +101,7 @@ def _submit_upload():
     token = new_token()
     tmpdir = s.cfg.data_dir / "uploads" / token
     tmpdir.mkdir(parents=True, exist_ok=True)
-    suffix = Path(f.filename).suffix.lower()[:8] if Path(f.filename).suffix.isascii() else ""
-    path = tmpdir / f"source{suffix or '.bin'}"
+    path = tmpdir / f"source{upload_suffix(f.filename)}"
     try:
         digest, size = hashlib.sha256(), 0
         with open(path, "wb") as out:
@@ -104,27 +113,50 @@ def _submit_upload():
                 out.write(chunk)
         if size == 0:
             return error("the uploaded file is empty")
-        try:
-            info = probe(path)               # refuse what is not media before queueing it
-        except StepError as e:
-            return error(f"the upload is not a usable video: {e}", 415)
-        if info.duration_s > s.cfg.max_duration_s:
-            return error(f"the video lasts {info.duration_s:.0f} s; the limit is {s.cfg.max_duration_s:.0f} s", 413)
-        key = f"uploads/{token}/{path.name}"
-        s.storage.put(key, path, f.mimetype or "application/octet-stream")
-        token, err = _enqueue(token=token, kind="upload", url=None, upload_key=key,
-                              fingerprint="sha256:" + digest.hexdigest(),
-                              title=Path(f.filename).stem[:200], priority=priority, force=force,
-                              options=options)
-        return err or (jsonify(token=token), 202)
+        return accept_file(path, token=token, sha256=digest.hexdigest(), filename=f.filename,
+                           mimetype=f.mimetype, priority=priority, force=force,
+                           options=options)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
 
 
+def upload_suffix(filename: str) -> str:
+    suffix = Path(filename).suffix.lower()[:8]
+    return suffix if suffix.isascii() and suffix[1:].isalnum() else ".bin"
+
+
+def accept_file(path: Path, *, token: str, sha256: str, filename: str, mimetype: str | None,
+                priority: int = 0, force: bool = False, options: dict | None = None):
+    """A complete uploaded file: refuse what is not a video within the limits, else store
+    it and queue it. Returns the response."""
+    s = get_services()
+    try:
+        info = probe(path)               # refuse what is not media before queueing it
+        check_complete(path, info.duration_s)
+    except StepError as e:
+        return error(f"the upload is not a usable video: {e}", 415)
+    if info.duration_s > s.cfg.max_duration_s:
+        return error(f"the video lasts {info.duration_s:.0f} s; the limit is {s.cfg.max_duration_s:.0f} s", 413)
+    key = f"uploads/{token}/{path.name}"
+    s.storage.put(key, path, mimetype or "application/octet-stream")
+    token, err = _enqueue(token=token, kind="upload", url=None, upload_key=key,
+                          fingerprint="sha256:" + sha256, title=printable(Path(filename).stem)[:200],
+                          priority=priority, force=force,
+                          options=options if options is not None else parse_options({}, s.cfg).to_dict())
+    return err or (jsonify(token=token), 202)
+
+
+def is_token(value) -> bool:
+    """Tokens and upload ids are URL-safe base64; anything else cannot name a job."""
+    return isinstance(value, str) and bool(TOKEN_RE.match(value))
+
+
 def _token_arg():
     token = request.args.get("token", "")
-    if not token or len(token) > 100:
+    if not token:
         return None, error("the token query parameter is required")
+    if not is_token(token):
+        return None, error("the token is malformed (letters, digits, - and _ only, at most 100)")
     return token, None
 
 
@@ -148,6 +180,8 @@ def cancel_video():
     token = body.get("token") if isinstance(body, dict) else None
     if not isinstance(token, str) or not token:
         return error("send JSON {\"token\": \"...\"}")
+    if not is_token(token):
+        return error("no video with this token", 404)
     if get_db().one("cancel", token=token):
         return jsonify(token=token, status="cancelled")
     if get_db().one("status_by_token", token=token) is None:

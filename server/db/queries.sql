@@ -332,3 +332,30 @@ order by r.step, b.le;
 -- name: metrics_duration_totals
 select step, count(*) as n, coalesce(sum(extract(epoch from finished_at - started_at)), 0) as seconds
 from step_runs where outcome = 'succeeded' group by step order by step;
+
+-- name: create_upload
+insert into uploads (id, filename, size_bytes) values (%(id)s, %(filename)s, %(size_bytes)s);
+
+-- name: upload_by_id
+select id, filename, size_bytes, status, token from uploads where id = %(id)s;
+
+-- name: record_chunk
+insert into upload_chunks (upload_id, start_byte, end_byte)
+values (%(upload_id)s, %(start_byte)s, %(end_byte)s)
+on conflict do nothing;
+
+-- name: upload_ranges
+select start_byte, end_byte from upload_chunks where upload_id = %(upload_id)s
+order by start_byte, end_byte;
+
+-- name: start_completing_upload
+-- Only one request may turn an upload into a job.
+update uploads set status = 'completing', updated_at = now()
+where id = %(id)s and status = 'open'
+returning id;
+
+-- name: reopen_upload
+update uploads set status = 'open', updated_at = now() where id = %(id)s and status = 'completing';
+
+-- name: finish_upload
+update uploads set status = 'completed', token = %(token)s, updated_at = now() where id = %(id)s;
