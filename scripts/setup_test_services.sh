@@ -4,15 +4,18 @@
 # the cron schedule test, and pgbouncer as a transaction pooler. Installed once, as root.
 set -euo pipefail
 need=()
-command -v chromium >/dev/null 2>&1 || need+=(chromium)
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
 [ -f /usr/lib/postgresql/15/lib/pg_cron.so ] || need+=(postgresql-15-cron)
 command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ] || need+=(pgbouncer)
-[ ${#need[@]} -eq 0 ] && exit 0
+browser=()
+command -v chromium >/dev/null 2>&1 || browser+=(chromium)   # with its recommended fonts
+[ ${#need[@]} -eq 0 ] && [ ${#browser[@]} -eq 0 ] && exit 0
 if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-  echo "installing ${need[*]} (Debian)"
+  echo "installing ${need[*]} ${browser[*]} (Debian)"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  export DEBIAN_FRONTEND=noninteractive
+  [ ${#need[@]} -eq 0 ] || apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  [ ${#browser[@]} -eq 0 ] || apt-get install -y -qq "${browser[@]}" >/dev/null
 else
-  echo "warning: the tests need ${need[*]} (Debian packages); install them as root" >&2
+  echo "warning: the tests need ${need[*]} ${browser[*]} (Debian packages); install them as root" >&2
 fi
