@@ -497,6 +497,10 @@ def _title(first_sentence: str, clean_opening: bool, terms: list[str]) -> str:
 class OfflineAnalyzer:
     name = "offline"
 
+    def warm_up(self) -> None:
+        """Loads the embedding model now (it otherwise loads on first use)."""
+        embedding_model()
+
     def classify(self, transcript: Transcript, title: str | None) -> Classification:
         sentences = split_sentences(transcript)
         if not sentences:
