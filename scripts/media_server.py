@@ -2,7 +2,6 @@
 downloads from it exactly as from a real web server."""
 from __future__ import annotations
 
-import os
 import re
 import threading
 from functools import partial

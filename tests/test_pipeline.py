@@ -5,7 +5,6 @@ import re
 import time
 
 import psycopg
-import pytest
 
 from conftest import INTERNAL_TOKEN, ROOT, copy_to
 from server.adapters.media_probe import probe

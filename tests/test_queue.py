@@ -5,12 +5,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import psycopg
 import pytest
 
 from conftest import ROOT, copy_to
+from noop_workers import wait_for
 from server.queue import claim
 from server.worker import Worker
 
@@ -59,16 +59,6 @@ def test_worker_that_lost_its_lease_writes_nothing(client, services, clean_db, m
     finally:
         a.shutdown(1)
         b.shutdown(1)
-
-
-def wait_for(predicate, timeout=120, interval=0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("condition not met in time")
 
 
 def test_resume_from_checkpoint_does_not_redo_steps(client, services, clean_db, media_server, media_dir, tiny_video):
