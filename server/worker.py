@@ -136,8 +136,10 @@ class Worker:
         extra = {"job": job.token, "step": job.pipeline_step, "attempt": job.attempts}
         lease = Lease(job)
         self.heartbeat.add(lease)
-        self.db.run("start_step_run", video_id=job.video_id, step=job.pipeline_step,
-                    attempt=job.attempts, worker_id=self.worker_id, owner=job.lease_owner)
+        with self.db.tx() as tx:     # one round trip: record the attempt, read the video
+            tx.run("start_step_run", video_id=job.video_id, step=job.pipeline_step,
+                   attempt=job.attempts, worker_id=self.worker_id, owner=job.lease_owner)
+            video = tx.one("video_by_id", video_id=job.video_id)
         log.info("step started", extra=extra)
         try:
             if job.attempts > job.max_attempts:
@@ -145,7 +147,6 @@ class Worker:
                            f"{job.pipeline_step} was attempted {job.attempts - 1} times and its "
                            "workers died or lost their lease each time")
                 return None
-            video = self.db.one("video_by_id", video_id=job.video_id)
             next_step = NEXT_STEP[job.pipeline_step]
             if not (video["options"] or {}).get("force") and self._reuse(job, lease, next_step):
                 log.info("step reused an earlier submission's checkpoint", extra=extra)
