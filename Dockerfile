@@ -21,9 +21,10 @@ ENV DEBIAN_FRONTEND=noninteractive \
     WHISPER_BATCH_SIZE=16 \
     BIND=0.0.0.0:8000
 
-# ffmpeg from the distribution for hardware codecs; imageio-ffmpeg's static build is the fallback.
+# No distribution ffmpeg: the code runs the static build that imageio-ffmpeg ships (the same
+# binary as in development and tests), and PyAV's wheel carries its own FFmpeg libraries.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends python3.12 python3.12-venv ffmpeg ca-certificates curl tini \
+ && apt-get install -y --no-install-recommends python3.12 python3.12-venv ca-certificates curl tini \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
