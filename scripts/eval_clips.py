@@ -30,10 +30,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from make_sample import parse_talk  # noqa: E402
-from server.ports import ClipBounds, Classification, Segment, Transcript, Word  # noqa: E402
-
-WORD_S, SENTENCE_PAUSE_S = 0.4, 0.5
-
+from server.ports import ClipBounds, Classification, Transcript  # noqa: E402
+from synthetic_transcript import make_transcript  # noqa: E402
 
 def sections() -> list[list[str]]:
     """Every sample section as its list of sentences."""
@@ -44,27 +42,13 @@ def sections() -> list[list[str]]:
     return out
 
 
-def transcript_of(paragraphs: list[list[str]], words_per_segment: int = 18) -> Transcript:
-    words, t = [], 0.0
-    for paragraph in paragraphs:
-        for sentence in paragraph:
-            for token in sentence.split():
-                words.append(Word(round(t, 2), round(t + WORD_S * 0.8, 2), " " + token))
-                t += WORD_S
-            t += SENTENCE_PAUSE_S
-    segments = [Segment(c[0].start, c[-1].end, "".join(w.word for w in c).strip(), c)
-                for c in (words[k:k + words_per_segment]
-                          for k in range(0, len(words), words_per_segment))]
-    return Transcript("en", 0.99, round(t, 2), "synthetic", "none", segments)
-
-
 def labelled_talks(count: int, seed: int = 7) -> list[tuple[Transcript, list[int]]]:
     """(transcript, index of each section's first sentence) for `count` shuffled orders."""
     rng, parts, talks = random.Random(seed), sections(), []
     for _ in range(count):
         order = rng.sample(parts, len(parts))
         starts = [sum(len(p) for p in order[:k]) for k in range(len(order))]
-        talks.append((transcript_of(order), starts))
+        talks.append((make_transcript(order), starts))
     return talks
 
 

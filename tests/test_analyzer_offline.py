@@ -5,9 +5,7 @@ import pytest
 
 from server.pipeline.sentences import Sentence, clip_budget, snap_and_bound, split_sentences
 from server.ports import ClipBounds, ClipPlan, Classification, Segment, Transcript, Word
-
-WORD_S = 0.4          # 2.5 words per second
-SENTENCE_PAUSE_S = 0.5
+from synthetic_transcript import make_transcript
 
 TOPICS = [
     [
@@ -128,25 +126,6 @@ TUTORIAL = [
     "Finally, create a file called hello dot py and press the run button in the corner.",
     "If you see hello world in the terminal, you're all set.",
 ]
-
-
-def make_transcript(paragraphs: list[list[str]], words_per_segment: int = 18) -> Transcript:
-    """Words at WORD_S each, a short pause after every sentence, and Whisper-like segments
-    of a fixed number of words that ignore sentence ends."""
-    words: list[Word] = []
-    t = 0.0
-    for paragraph in paragraphs:
-        for sentence in paragraph:
-            for token in sentence.split():
-                words.append(Word(round(t, 2), round(t + WORD_S * 0.8, 2), " " + token))
-                t += WORD_S
-            t += SENTENCE_PAUSE_S
-    segments = []
-    for k in range(0, len(words), words_per_segment):
-        chunk = words[k:k + words_per_segment]
-        segments.append(Segment(chunk[0].start, chunk[-1].end,
-                                "".join(w.word for w in chunk).strip(), chunk))
-    return Transcript("en", 0.99, round(t, 2), "synthetic", "none", segments)
 
 
 def sentence_starts(paragraphs: list[list[str]]) -> list[int]:
