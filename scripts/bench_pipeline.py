@@ -75,10 +75,10 @@ def main() -> int:
     os.environ.update({"DATA_DIR": str(work / "data"), "ALLOW_PRIVATE_URLS": "1",
                        "WHISPER_MODEL": args.model, "WHISPER_ENGINE": args.engine, "LOG_LEVEL": "WARNING"})
     from server import open_services
-    from server.config import Config
+    from server.settings import load_settings
     from server.logs import setup_logging
     setup_logging()
-    services = open_services(Config())
+    services = open_services(load_settings())
     print(f"engine {args.engine}, model {args.model}, {os.cpu_count()} CPU cores")
     t = time.monotonic()
     services.transcriber.load()

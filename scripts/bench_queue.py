@@ -31,7 +31,7 @@ def worker_process(db_url: str, data_dir: str, concurrency: int, go, done, out) 
     os.environ.update(NOOP_STEP_SECONDS="0,0", WORKER_POLL_SECONDS="0.02", LOG_LEVEL="WARNING")
     import server.worker as worker_mod
     from server import open_services
-    from server.config import Config
+    from server.settings import Settings
     latencies: list[float] = []
     real_claim = worker_mod.claim
 
@@ -44,7 +44,7 @@ def worker_process(db_url: str, data_dir: str, concurrency: int, go, done, out) 
                 latencies.append(time.perf_counter() - t)
 
     worker_mod.claim = timed_claim
-    cfg = Config.from_mapping({"database_url": db_url, "data_dir": data_dir, "lease_s": 30.0})
+    cfg = Settings.with_overrides({"database_url": db_url, "data_dir": data_dir, "lease_s": 30.0})
     services = open_services(cfg, run_migrations=False)
     w = worker_mod.Worker(services, concurrency=concurrency, pipeline="noop")
     go.wait()

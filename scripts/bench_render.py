@@ -19,12 +19,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from server.adapters.renderer_ffmpeg import FfmpegRenderer  # noqa: E402
-from server.clip_options import RenderOptions  # noqa: E402
+from server.core.model import RenderOptions  # noqa: E402
 from server.media import loudness  # noqa: E402
 from server.media.ffmpeg import run  # noqa: E402
 from server.media.frames import cut_window  # noqa: E402
 from server.media.smartcut import join, smart_cut_video  # noqa: E402
-from server.ports import ClipPlan, Segment, Transcript, Word  # noqa: E402
+from server.core.model import ClipPlan, Segment, Transcript, Word  # noqa: E402
 
 SAMPLE = ROOT / "scripts" / "samples" / "talk.mp4"
 

@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from make_sample import parse_talk  # noqa: E402
-from server.ports import ClipBounds, Classification, Transcript  # noqa: E402
+from server.core.model import ClipBounds, Classification, Transcript  # noqa: E402
 from synthetic_transcript import make_transcript  # noqa: E402
 
 def sections() -> list[list[str]]:
@@ -92,7 +92,7 @@ def main() -> None:
     from fake_openai_server import FakeOpenAI
     from server.adapters.analyzer_offline import OfflineAnalyzer
     from server.adapters.analyzer_openai import OpenAIAnalyzer
-    from server.config import Config
+    from server.settings import Settings
 
     talks = labelled_talks(args.talks)
     minutes = sum(t.duration_s for t, _ in talks) / len(talks) / 60
@@ -100,7 +100,7 @@ def main() -> None:
           f"{len(talks[0][1])} sections each (boundaries known)")
     results = {"offline": evaluate(OfflineAnalyzer(), talks)}
     with FakeOpenAI() as fake:
-        cfg = Config.from_mapping({"openai_api_key": "sk-eval", "openai_base_url": fake.url})
+        cfg = Settings.with_overrides({"openai_api_key": "sk-eval", "openai_base_url": fake.url})
         results["openai (fake model)"] = evaluate(OpenAIAnalyzer(cfg), talks)
     print(f"{'analyzer':<20} {'clips':>6} {'bnd P':>6} {'bnd R':>6} {'on-sent':>8} "
           f"{'whole-sec':>9} {'coverage':>8}")

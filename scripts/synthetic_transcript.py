@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from server.ports import Segment, Transcript, Word  # noqa: E402
+from server.core.model import Segment, Transcript, Word  # noqa: E402
 
 WORD_S = 0.4          # 2.5 words per second
 SENTENCE_PAUSE_S = 0.5

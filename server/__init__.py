@@ -7,7 +7,7 @@ import threading
 from flask import Flask, current_app, jsonify
 from werkzeug.exceptions import HTTPException
 
-from server.config import Config
+from server.settings import Settings
 from server.db import Database, resolve_database_url
 from server.db.migrate import migrate
 from server.logs import setup_logging
@@ -16,7 +16,7 @@ from server.services import Services
 log = logging.getLogger(__name__)
 
 
-def open_services(cfg: Config, *, run_migrations: bool = True) -> Services:
+def open_services(cfg: Settings, *, run_migrations: bool = True) -> Services:
     url = resolve_database_url(cfg.database_url, cfg.data_dir)
     if run_migrations:
         migrate(url)
@@ -24,9 +24,9 @@ def open_services(cfg: Config, *, run_migrations: bool = True) -> Services:
     return Services(cfg, db)
 
 
-def create_app(config: dict | Config | None = None) -> Flask:
-    setup_logging()
-    cfg = config if isinstance(config, Config) else Config.from_mapping(config)
+def create_app(config: dict | Settings | None = None) -> Flask:
+    cfg = config if isinstance(config, Settings) else Settings.with_overrides(config)
+    setup_logging(cfg.log_level)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = cfg.max_upload_bytes + (1 << 20)
     app.extensions["services"] = open_services(cfg)

@@ -1,4 +1,4 @@
-"""Command line: serve, worker, migrate, step-limit, submit."""
+"""Command line: serve, worker, migrate, step-limit, submit, settings."""
 from __future__ import annotations
 
 import argparse
@@ -8,12 +8,14 @@ import signal
 import sys
 from pathlib import Path
 
-from server.config import STEPS, Config
+from server.core.steps import STEPS
+from server.settings import SettingsError, env_example, load_settings, markdown_table
 
 log = logging.getLogger("server")
 
 
 def cmd_serve(args) -> int:
+    load_settings()            # a bad value stops here, named, not inside gunicorn
     os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", "-c",
                                str(Path(__file__).with_name("gunicorn.py"))])
 
@@ -21,7 +23,7 @@ def cmd_serve(args) -> int:
 def cmd_migrate(args) -> int:
     from server.db import resolve_database_url
     from server.db.migrate import migrate
-    cfg = Config()
+    cfg = load_settings()
     applied = migrate(resolve_database_url(cfg.database_url, cfg.data_dir))
     print(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else ""))
     return 0
@@ -39,8 +41,9 @@ def cmd_worker(args) -> int:
     from server import open_services
     from server.logs import setup_logging
     from server.worker import Worker
-    setup_logging()
-    worker = Worker(open_services(Config()), steps=args.steps, concurrency=args.concurrency,
+    cfg = load_settings()
+    setup_logging(cfg.log_level)
+    worker = Worker(open_services(cfg), steps=args.steps, concurrency=args.concurrency,
                     pipeline=args.pipeline)
 
     def on_signal(signum, frame):
@@ -58,7 +61,7 @@ def cmd_step_limit(args) -> int:
     """Sets (or clears) the cluster-wide cap on concurrently running jobs of one step."""
     from server.db import Database, resolve_database_url
     from server.db.migrate import migrate
-    cfg = Config()
+    cfg = load_settings()
     url = resolve_database_url(cfg.database_url, cfg.data_dir)
     migrate(url)
     db = Database(url, pool_size=1)
@@ -86,6 +89,21 @@ def cmd_submit(args) -> int:
     return submit(args.source, work=not args.no_work, priority=args.priority)
 
 
+def cmd_settings(args) -> int:
+    """Checks the settings, or prints the documents generated from them."""
+    if args.env_example:
+        print(env_example(), end="")
+    elif args.markdown:
+        print(markdown_table(), end="")
+    else:
+        cfg = load_settings()
+        for name, field in type(cfg).model_fields.items():
+            value = getattr(cfg, name)
+            secret = any(w in name for w in ("token", "key", "database_url")) and value
+            print(f"{field.validation_alias}={'<set>' if secret else value}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m server", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -108,8 +126,16 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--priority", type=int, default=0)
     s.add_argument("--no-work", action="store_true", help="only enqueue; let running workers do it")
     s.set_defaults(fn=cmd_submit)
+    st = sub.add_parser("settings", help="check the settings (a bad value names its variable)")
+    st.add_argument("--env-example", action="store_true", help="print .env.example")
+    st.add_argument("--markdown", action="store_true", help="print the README's settings table")
+    st.set_defaults(fn=cmd_settings)
     args = p.parse_args(argv)
-    return args.fn(args) or 0
+    try:
+        return args.fn(args) or 0
+    except SettingsError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from server.pipeline.failures import StepError
+from server.core.failures import StepError
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,10 @@ from tqdm import tqdm
 
 from server import open_services
 from server.adapters.media_probe import probe, sha256_of
-from server.api.url_safety import UnsafeUrl, check_url
-from server.config import STEPS, Config
-from server.pipeline.failures import StepError
+from server.core.urls import UnsafeUrl, check_url
+from server.core.steps import STEPS
+from server.settings import load_settings
+from server.core.failures import StepError
 from server.submissions import enqueue, new_token
 
 TERMINAL = ("completed", "failed", "cancelled")
@@ -40,8 +41,9 @@ def _enqueue_source(s, source: str, priority: int) -> str:
 
 
 def submit(source: str, *, work: bool, priority: int) -> int:
-    logging.getLogger().setLevel(os.environ.get("LOG_LEVEL", "WARNING").upper())
-    s = open_services(Config())
+    cfg = load_settings()
+    logging.getLogger().setLevel(cfg.log_level if "log_level" in cfg.model_fields_set else "WARNING")
+    s = open_services(cfg)
     try:
         token = _enqueue_source(s, source, priority)
     except (UnsafeUrl, StepError) as e:

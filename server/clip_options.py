@@ -2,21 +2,11 @@
 filled in from the configuration's defaults."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from server.core.model import FORMATS, RenderOptions
 
-FORMATS = ("landscape", "vertical", "square")
 SIDECAR_TYPES = {".srt": "application/x-subrip", ".vtt": "text/vtt", ".json": "application/json"}
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
-
-@dataclass
-class RenderOptions:
-    format: str = "landscape"
-    captions: bool = True           # burned in (vertical and square); the caption files are always written
-    enhance: bool = False           # RNNoise speech enhancement before loudness normalisation
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def _flag(name: str, value) -> bool:

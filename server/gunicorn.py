@@ -1,15 +1,17 @@
-"""gunicorn settings: `python -m server serve` uses this file; so can `gunicorn -c`."""
-import os
+"""gunicorn settings: `python -m server serve` uses this file; so can `gunicorn -c`.
+Every value comes from `server.settings`, the one place settings are read."""
+from server.settings import load_settings
 
-bind = os.environ.get("BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+_s = load_settings()
+bind = _s.listen
+workers = _s.gunicorn_workers
+threads = _s.gunicorn_threads
 worker_class = "gthread"
 # Uploads of large files take a while; pipeline work runs in background threads and
 # never blocks a request, so this only bounds slow clients.
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
-graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
-accesslog = "-" if os.environ.get("ACCESS_LOG", "1") == "1" else None
+timeout = _s.gunicorn_timeout_s
+graceful_timeout = _s.gunicorn_graceful_timeout_s
+accesslog = "-" if _s.access_log else None
 wsgi_app = "server.wsgi:app"
 
 

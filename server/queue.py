@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 
 from server.db import Database
-from server.pipeline.failures import Cancelled, LeaseLost, ShuttingDown
+from server.core.failures import Cancelled, LeaseLost, ShuttingDown
 
 log = logging.getLogger(__name__)
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from server.config import Config
+from server.settings import Settings
 from server.db import Database
 
 
 @dataclass
 class Services:
-    cfg: Config
+    cfg: Settings
     db: Database
 
     @cached_property
@@ -30,7 +30,7 @@ class Services:
     @cached_property
     def downloader(self):
         from server.adapters.downloader_ytdlp import YtDlpDownloader
-        from server.api.url_safety import is_public_address
+        from server.core.urls import is_public_address
         policy = None if self.cfg.allow_private_urls else is_public_address
         return YtDlpDownloader(self.cfg.max_download_bytes, self.cfg.max_duration_s,
                                address_policy=policy)

@@ -16,15 +16,16 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from server.pipeline.failures import Cancelled, LeaseLost, ShuttingDown, backoff_s, classify
+from server.core.failures import Cancelled, LeaseLost, ShuttingDown, backoff_s, classify
 from server.pipeline import noop
-from server.pipeline.steps import NEXT_STEP, STEPS, StepContext
+from server.core.steps import STEPS, next_step
+from server.pipeline import steps as real
 from server.queue import Heartbeat, Job, Lease, claim
 from server.services import Services
 
 log = logging.getLogger(__name__)
 
-PIPELINES = {"real": STEPS, "noop": noop.STEPS}
+PIPELINES = {"real": real.STEPS, "noop": noop.STEPS}
 # Steps whose checkpoint an earlier submission of the same source can lend us.
 REUSABLE = {"download": "reuse_media", "transcribe": "reuse_transcript"}
 PRUNE_EVERY_S = 600.0
@@ -117,8 +118,8 @@ class Worker:
     def _run_chain(self, job: Job | None) -> None:
         try:
             while job is not None:
-                next_step = self.run_step(job)
-                if next_step in self.steps and not self.stopping.is_set():
+                following = self.run_step(job)
+                if following in self.steps and not self.stopping.is_set():
                     claimed = claim(self.db, self.steps, 1, self.lease_s, job_id=job.id,
                                     step_lease_s=self.step_lease_s)
                     job = claimed[0] if claimed else None
@@ -147,22 +148,22 @@ class Worker:
                            f"{job.pipeline_step} was attempted {job.attempts - 1} times and its "
                            "workers died or lost their lease each time")
                 return None
-            next_step = NEXT_STEP[job.pipeline_step]
-            if not (video["options"] or {}).get("force") and self._reuse(job, lease, next_step):
+            following = next_step(job.pipeline_step)
+            if not (video["options"] or {}).get("force") and self._reuse(job, lease, following):
                 log.info("step reused an earlier submission's checkpoint", extra=extra)
-                return next_step
+                return following
             save = self.step_impls[job.pipeline_step](
-                StepContext(self.services, job.__dict__, video, lease.report))
+                real.StepContext(self.services, job.__dict__, video, lease.report))
             lease.check()
             lease.state = "finishing"    # stop beating: the advance below ends the lease
             with self.db.tx() as tx:
-                if tx.one("advance", id=job.id, owner=job.lease_owner, next_step=next_step) is None:
+                if tx.one("advance", id=job.id, owner=job.lease_owner, next_step=following) is None:
                     raise LeaseLost("lease lost before the checkpoint was written")
                 save(tx)
                 tx.run("finish_step_run", owner=job.lease_owner, outcome="succeeded",
                        cause=None, details=None)
             log.info("step succeeded", extra=extra)
-            return next_step
+            return following
         except LeaseLost as e:
             self._finish(job, "lease_lost", "lease_lost", str(e))
             log.warning("lease lost; abandoning the step", extra=extra)
@@ -178,7 +179,7 @@ class Worker:
             self.heartbeat.remove(lease)
         return None
 
-    def _reuse(self, job: Job, lease: Lease, next_step: str) -> bool:
+    def _reuse(self, job: Job, lease: Lease, following: str) -> bool:
         """Copies the checkpoint of an earlier submission of the same source, if there is
         one, and advances in the same transaction."""
         query = REUSABLE.get(job.pipeline_step)
@@ -188,7 +189,7 @@ class Worker:
             if tx.one(query, video_id=job.video_id) is None:
                 return False
             lease.state = "finishing"
-            if tx.one("advance", id=job.id, owner=job.lease_owner, next_step=next_step) is None:
+            if tx.one("advance", id=job.id, owner=job.lease_owner, next_step=following) is None:
                 raise LeaseLost("lease lost before the reused checkpoint was written")
             tx.run("copy_video_meta", video_id=job.video_id)
             tx.run("finish_step_run", owner=job.lease_owner, outcome="reused", cause=None,

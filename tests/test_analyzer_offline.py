@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from server.pipeline.sentences import Sentence, clip_budget, snap_and_bound, split_sentences
-from server.ports import ClipBounds, ClipPlan, Classification, Segment, Transcript, Word
+from server.core.model import ClipBounds, ClipPlan, Classification, Segment, Transcript, Word
 from synthetic_transcript import make_transcript
 
 TOPICS = [

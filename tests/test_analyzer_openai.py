@@ -13,10 +13,10 @@ from eval_clips import labelled_talks
 from server.adapters.analyzer_openai import WINDOW_S, OpenAIAnalyzer, windows
 from server.adapters.llm_client import LLMClient, estimate_cost_usd
 from server.adapters.llm_schema import CLIP_REFINEMENT, SchemaError, validate
-from server.config import Config
-from server.pipeline.failures import StepError
+from server.settings import Settings
+from server.core.failures import StepError
 from server.pipeline.sentences import split_sentences
-from server.ports import ClipBounds, Classification
+from server.core.model import ClipBounds, Classification
 from test_analyzer_offline import TOPICS, make_transcript
 
 AUTH = {"Authorization": f"Bearer {INTERNAL_TOKEN}"}
@@ -30,7 +30,7 @@ def fake():
 
 def make_analyzer(fake, timeout_s=5.0, retries=2, max_wait_s=20.0, window_s=WINDOW_S):
     """An analyzer whose backoff sleeps are recorded, not slept."""
-    cfg = Config.from_mapping({"openai_api_key": "sk-test", "openai_base_url": fake.url,
+    cfg = Settings.with_overrides({"openai_api_key": "sk-test", "openai_base_url": fake.url,
                                "openai_model": "gpt-4o"})
     waits = []
     llm = LLMClient(cfg.openai_api_key, cfg.openai_base_url, cfg.openai_model, timeout_s,

@@ -18,7 +18,7 @@ import whisper
 from server.adapters.ct2_to_openai_whisper import convert, load
 from server.adapters.transcriber_openai_whisper import OpenAIWhisperTranscriber, decode_audio
 from server.adapters.whisper_models import PACKAGED, resolve_ct2_model
-from server.ports import Transcript, Word
+from server.core.model import Transcript, Word
 
 SENTENCE = "The quick brown fox jumps over the lazy dog. Bees build their hives from wax."
 # "Bees" is left out: both models hear "these" in this voice.

@@ -84,7 +84,7 @@ def test_worker_paused_past_its_lease_writes_nothing(clean_db, data_dir, service
     try:
         wait_for(lambda: running_steps_of(clean_db, a.pid), timeout=60, interval=0.05)
         a.send_signal(signal.SIGSTOP)
-        monkeypatch.setenv("NOOP_STEP_SECONDS", "0.01,0.01")
+        services.cfg.noop_step_seconds = "0.01,0.01"
         b = Worker(services, steps=("download",), concurrency=1, worker_id="B", pipeline="noop")
         try:
             job = wait_for(lambda: claim(services.db, ("download",), 1, 30), timeout=30, interval=0.1)[0]

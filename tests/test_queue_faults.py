@@ -12,7 +12,7 @@ import pytest
 from faulty_server import FaultyServer
 from noop_workers import enqueue_noop_jobs, rows, scalar, wait_for
 from server.adapters.downloader_ytdlp import YtDlpDownloader
-from server.pipeline.failures import CAUSES, StepError, backoff_s, fatal, retryable
+from server.core.failures import CAUSES, StepError, backoff_s, fatal, retryable
 from server.queue import claim
 from server.worker import Worker
 
@@ -160,7 +160,7 @@ def test_per_step_lease_lengths(services, clean_db):
 
 
 def test_cancel_stops_a_running_step_within_a_heartbeat(client, services, clean_db, monkeypatch):
-    monkeypatch.setenv("NOOP_STEP_SECONDS", "60,60")
+    services.cfg.noop_step_seconds = "60,60"
     services.cfg.lease_s = 0.6                     # heartbeat every 0.2 s
     [token] = enqueue_noop_jobs(clean_db, 1)
     w = Worker(services, steps=("download",), concurrency=1, pipeline="noop")

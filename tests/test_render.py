@@ -10,11 +10,11 @@ import pytest
 
 from render_media import BEEP_AT_S, INDEX_FPS, beep_onset, frame_indices, indexed_video, moving_face_video
 from server.adapters.renderer_ffmpeg import FfmpegRenderer
-from server.clip_options import RenderOptions
+from server.core import subtitles
 from server.media import captions, loudness, reframe
 from server.media.framed import face_samples
 from server.media.frames import cut_window
-from server.ports import ClipPlan, Segment, Transcript, Word
+from server.core.model import ClipPlan, RenderOptions, Segment, Transcript, Word
 
 
 @pytest.fixture(scope="module")
@@ -153,8 +153,8 @@ def test_caption_cues_follow_the_words():
     assert captions.active(cs, 1.3) == (0, 2)
     assert captions.active(cs, 2.0) is None              # the pause between cues
     assert captions.active(cs, 2.7) == (1, 0)
-    assert "00:00:00,200 --> 00:00:01,900\nBees vote with" in captions.to_srt(cs)
-    assert captions.to_vtt(cs).startswith("WEBVTT\n\n00:00:00.200 --> 00:00:01.900\nBees vote with")
+    assert "00:00:00,200 --> 00:00:01,900\nBees vote with" in subtitles.to_srt(captions.as_subtitles(cs))
+    assert subtitles.to_vtt(captions.as_subtitles(cs)).startswith("WEBVTT\n\n00:00:00.200 --> 00:00:01.900\nBees vote with")
 
 
 def _yellow(frame):

@@ -10,8 +10,8 @@ import pytest
 
 from conftest import copy_to
 from server.adapters.downloader_ytdlp import YtDlpDownloader
-from server.api.url_safety import UnsafeUrl, check_url, is_public_address
-from server.pipeline.failures import StepError
+from server.core.urls import UnsafeUrl, check_url, is_public_address
+from server.core.failures import StepError
 
 # Names a test resolver answers; everything else must be an IP literal.
 TEST_DNS = {

@@ -8,7 +8,7 @@ from fake_supabase_storage import FakeStorage
 from storage3.exceptions import StorageApiError
 
 from server.adapters.storage_supabase import SupabaseStorage
-from server.pipeline.failures import StepError
+from server.core.failures import StepError
 
 KEY = "service-role-key-for-tests"
 

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from conftest import ROOT
-from server.config import Config
+from server.settings import load_settings
 from server.db.migrate import MIGRATIONS_DIR, migrate
 
 SUPABASE = ROOT / "supabase"
@@ -131,7 +131,7 @@ def test_config_toml_matches_the_server():
     assert "public" in cfg["api"]["schemas"]
     assert cfg["db"]["major_version"] == 15
     assert cfg["db"]["seed"]["sql_paths"] == ["./seed.sql"]
-    bucket = cfg["storage"]["buckets"][Config().supabase_bucket]
+    bucket = cfg["storage"]["buckets"][load_settings().supabase_bucket]
     assert bucket["public"] is False            # clients get signed URLs
     allowed = bucket["allowed_mime_types"]
     for mime in ("video/mp4", "image/jpeg", "application/octet-stream"):   # what the server puts
@@ -139,4 +139,4 @@ def test_config_toml_matches_the_server():
     units = {"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30}
     size = lambda s: int(s[:-3]) * units[s[-3:]]   # noqa: E731
     assert size(bucket["file_size_limit"]) <= size(cfg["storage"]["file_size_limit"])
-    assert size(bucket["file_size_limit"]) >= Config().max_upload_bytes
+    assert size(bucket["file_size_limit"]) >= load_settings().max_upload_bytes

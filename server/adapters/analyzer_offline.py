@@ -16,7 +16,7 @@ from functools import lru_cache
 import numpy as np
 
 from server.pipeline.sentences import Sentence, clip_budget, snap_and_bound, split_sentences
-from server.ports import (CONTENT_TYPES, ClipAnalysis, ClipBounds, ClipPlan, Classification,
+from server.core.model import (CONTENT_TYPES, ClipAnalysis, ClipBounds, ClipPlan, Classification,
                           Progress, Transcript)
 
 MODEL_NAME = "all-MiniLM-L6-v2"

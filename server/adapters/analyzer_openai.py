@@ -25,9 +25,9 @@ import numpy as np
 from server.adapters import llm_schema
 from server.adapters.llm_client import LLMClient, Usage
 from server.adapters.llm_schema import SchemaError
-from server.config import Config
+from server.settings import Settings
 from server.pipeline.sentences import Sentence, clip_budget, snap_and_bound, split_sentences
-from server.ports import (ClipAnalysis, ClipBounds, ClipPlan, Classification, Progress,
+from server.core.model import (ClipAnalysis, ClipBounds, ClipPlan, Classification, Progress,
                           Transcript)
 
 PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
@@ -96,7 +96,7 @@ def _excerpt(sentences: list[Sentence], limit: int = CLASSIFY_CHARS) -> str:
 class OpenAIAnalyzer:
     name = "openai"
 
-    def __init__(self, cfg: Config, llm: LLMClient | None = None, window_s: float = WINDOW_S):
+    def __init__(self, cfg: Settings, llm: LLMClient | None = None, window_s: float = WINDOW_S):
         self.model = cfg.openai_model
         self.window_s = window_s
         self.llm = llm or LLMClient(cfg.openai_api_key, cfg.openai_base_url, cfg.openai_model,

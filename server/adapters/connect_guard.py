@@ -14,7 +14,7 @@ import contextlib
 import socket
 import threading
 
-from server.api.url_safety import is_public_address
+from server.core.urls import is_public_address
 
 _real_getaddrinfo = socket.getaddrinfo
 _local = threading.local()

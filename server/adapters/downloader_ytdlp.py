@@ -10,8 +10,8 @@ import yt_dlp
 import yt_dlp.globals
 
 from server.adapters.connect_guard import guarded
-from server.pipeline.failures import StepError, classify_http_message, fatal, retryable
-from server.ports import MediaInfo, Progress
+from server.core.failures import StepError, classify_http_message, fatal, retryable
+from server.core.model import MediaInfo, Progress
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from typing import Callable
 import openai
 
 from server.adapters.llm_schema import SchemaError, validate
-from server.pipeline.failures import StepError, fatal, retryable
+from server.core.failures import StepError, fatal, retryable
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ The model is asked for these schemas with `strict: true`, but an OpenAI-compatib
 may ignore that, so every answer is validated here before it is used."""
 from __future__ import annotations
 
-from server.ports import CONTENT_TYPES
+from server.core.model import CONTENT_TYPES
 
 
 def _object(**properties) -> dict:

@@ -5,31 +5,22 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import soundfile
 
 from server.adapters.media_probe import probe
-from server.clip_options import RenderOptions
 from server.media import captions, loudness
 from server.media.enhance import denoise
 from server.media.ffmpeg import run
 from server.media.framed import SIZES, render_framed
 from server.media.frames import cut_window
 from server.media.smartcut import CannotCopy, full_encode_video, join, smart_cut_video
-from server.ports import ClipPlan, Transcript
+from server.core import subtitles
+from server.core.model import ClipPlan, RenderOptions, RenderResult, Transcript
 
 log = logging.getLogger(__name__)
-
-@dataclass
-class RenderResult:
-    method: str                     # smart_cut, full_encode, reframe, blurred_fit, audio_only
-    start_s: float                  # exact source times of the first frame and of the end
-    end_s: float
-    sidecars: dict[str, Path]       # srt, vtt, manifest
-
 
 class FfmpegRenderer:
     def __init__(self, threads: int = 0):
@@ -93,8 +84,8 @@ class FfmpegRenderer:
         cs = captions.cues(words)
         paths = {"srt": out_video.with_suffix(".srt"), "vtt": out_video.with_suffix(".vtt"),
                  "manifest": out_video.with_suffix(".json")}
-        paths["srt"].write_text(captions.to_srt(cs), encoding="utf-8")
-        paths["vtt"].write_text(captions.to_vtt(cs), encoding="utf-8")
+        paths["srt"].write_text(subtitles.to_srt(captions.as_subtitles(cs)), encoding="utf-8")
+        paths["vtt"].write_text(subtitles.to_vtt(captions.as_subtitles(cs)), encoding="utf-8")
         manifest = {
             "title": clip.title, "reason": clip.reason, "hook": clip.hook, "score": clip.score,
             "format": opts.format, "captions_burned_in": opts.captions and opts.format != "landscape",

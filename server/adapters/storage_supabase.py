@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 from storage3.exceptions import StorageApiError
 
-from server.pipeline.failures import StepError, fatal, retryable
+from server.core.failures import StepError, fatal, retryable
 
 log = logging.getLogger(__name__)
 

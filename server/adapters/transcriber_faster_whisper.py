@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 from server.adapters.whisper_models import resolve_ct2_model
-from server.ports import Progress, Segment, Transcript, Word
+from server.core.model import Progress, Segment, Transcript, Word
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ import whisper
 
 from server.adapters.ct2_to_openai_whisper import convert, load
 from server.adapters.whisper_models import PACKAGED, resolve_ct2_model
-from server.ports import Progress, Segment, Transcript, Word
+from server.core.model import Progress, Segment, Transcript, Word
 
 SAMPLE_RATE = whisper.audio.SAMPLE_RATE  # 16 kHz mono is what Whisper's front end expects
 

@@ -9,7 +9,7 @@ from flask import Blueprint, jsonify, request, send_file
 from server import audio_jobs, get_services
 from server.adapters.media_probe import probe
 from server.api.public import error
-from server.pipeline.failures import StepError
+from server.core.failures import StepError
 from server.submissions import new_token
 
 bp = Blueprint("audio", __name__, url_prefix="/public/audio")

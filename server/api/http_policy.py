@@ -14,7 +14,7 @@ import time
 
 from flask import Flask, jsonify, request
 
-from server.config import Config
+from server.settings import Settings
 
 # Which endpoints draw from which bucket.
 _LIMITED = {
@@ -73,7 +73,7 @@ def client_address(trusted_proxies: int) -> str:
     return request.remote_addr or "unknown"
 
 
-def install(app: Flask, cfg: Config) -> None:
+def install(app: Flask, cfg: Settings) -> None:
     buckets = {name: TokenBuckets(rate) for name, rate in
                (("submit", cfg.rate_limit_submit_per_min), ("status", cfg.rate_limit_status_per_min))
                if rate > 0}

@@ -1,7 +1,7 @@
 """The JSON shapes clients see."""
 from __future__ import annotations
 
-from server.config import STEPS
+from server.core.steps import STEPS
 
 
 def absolute(base: str, path: str) -> str:

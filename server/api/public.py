@@ -11,11 +11,11 @@ from flask import Blueprint, Response, jsonify, request, send_file
 from server import get_db, get_services
 from server.adapters.media_probe import check_complete, probe
 from server.api.presenters import status_view
-from server.api.url_safety import UnsafeUrl, check_url
+from server.core.urls import UnsafeUrl, check_url
 from server.clip_options import parse_options
-from server.pipeline.failures import StepError
+from server.core.failures import StepError
 from server.submissions import enqueue, new_token
-from server.subtitles import to_srt, to_vtt
+from server.core.subtitles import segment_cues, to_srt, to_vtt
 
 bp = Blueprint("public", __name__, url_prefix="/public")
 
@@ -199,9 +199,9 @@ def transcript():
         return error("no transcript for this token (unknown token, or not transcribed yet)", 404)
     fmt = request.args.get("format", "json")
     if fmt == "srt":
-        return Response(to_srt(row["segments"]), mimetype="application/x-subrip")
+        return Response(to_srt(segment_cues(row["segments"])), mimetype="application/x-subrip")
     if fmt == "vtt":
-        return Response(to_vtt(row["segments"]), mimetype="text/vtt")
+        return Response(to_vtt(segment_cues(row["segments"])), mimetype="text/vtt")
     if fmt != "json":
         return error("format must be json, srt or vtt")
     return jsonify(language=row["language"], engine=row["engine"], model=row["model"],

@@ -10,8 +10,8 @@ import matplotlib
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from server.ports import Transcript
-from server.subtitles import stamp
+from server.core.model import Transcript
+from server.core import subtitles
 
 MAX_WORDS_PER_CUE = 3
 MAX_CUE_GAP_S = 0.6          # a longer pause starts a new cue
@@ -66,13 +66,9 @@ def cues(words: list[Word]) -> list[Cue]:
     return out
 
 
-def to_srt(cs: list[Cue]) -> str:
-    return "\n".join(f"{i}\n{stamp(c.start, ',')} --> {stamp(c.end, ',')}\n{c.text}\n"
-                     for i, c in enumerate(cs, 1))
-
-
-def to_vtt(cs: list[Cue]) -> str:
-    return "WEBVTT\n\n" + "\n".join(f"{stamp(c.start, '.')} --> {stamp(c.end, '.')}\n{c.text}\n" for c in cs)
+def as_subtitles(cs: list[Cue]) -> list[subtitles.Cue]:
+    """The cues for the subtitle writer (server.core.subtitles)."""
+    return [(c.start, c.end, c.text) for c in cs]
 
 
 def active(cs: list[Cue], t: float) -> tuple[int, int] | None:

@@ -5,7 +5,7 @@ import subprocess
 
 import imageio_ffmpeg
 
-from server.pipeline.failures import fatal
+from server.core.failures import fatal
 
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
 

@@ -14,7 +14,7 @@ from server.media.captions import CaptionPainter
 from server.media.ffmpeg import FFMPEG
 from server.media.frames import CutWindow
 from server.media.loudness import AAC
-from server.pipeline.failures import fatal
+from server.core.failures import fatal
 
 SIZES = {"vertical": (1080, 1920), "square": (1080, 1080)}
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import av
 
-from server.pipeline.failures import fatal
+from server.core.failures import fatal
 
 
 @dataclass

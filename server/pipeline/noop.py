@@ -8,19 +8,19 @@ queue; it never runs in production.
 """
 from __future__ import annotations
 
-import os
 import random
 import time
 
 from psycopg.types.json import Jsonb
 
 from server.db import Tx
-from server.pipeline.failures import LeaseLost
+from server.core.failures import LeaseLost
+from server.core.steps import Step
 from server.pipeline.steps import Save, StepContext
 
 
 def _pause(ctx: StepContext) -> None:
-    lo, _, hi = os.environ.get("NOOP_STEP_SECONDS", "0.002,0.01").partition(",")
+    lo, _, hi = ctx.services.cfg.noop_step_seconds.partition(",")
     total = random.uniform(float(lo), float(hi or lo))
     end = time.monotonic() + total
     while (left := end - time.monotonic()) > 0:
@@ -74,5 +74,5 @@ def render(ctx: StepContext) -> Save:
     return lambda tx: None
 
 
-STEPS = {"download": download, "transcribe": transcribe, "classify": classify,
-         "find_clips": find_clips, "render": render}
+STEPS = {Step.DOWNLOAD: download, Step.TRANSCRIBE: transcribe, Step.CLASSIFY: classify,
+         Step.FIND_CLIPS: find_clips, Step.RENDER: render}

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Sequence
 
-from server.ports import ClipBounds, ClipPlan, Transcript, Word
+from server.core.model import ClipBounds, ClipPlan, Transcript, Word
 
 PAUSE_S = 1.0           # a silence this long ends a sentence even without punctuation
 MAX_SENTENCE_S = 30.0   # unpunctuated speech (small Whisper models) is cut into pieces this long

@@ -20,8 +20,9 @@ from psycopg.types.json import Jsonb
 from server.adapters.media_probe import probe, sha256_of
 from server.clip_options import SIDECAR_TYPES, render_options
 from server.db import Tx
-from server.pipeline.failures import LeaseLost, fatal
-from server.ports import ClipBounds, ClipPlan, Classification, Progress, Transcript
+from server.core.failures import LeaseLost, fatal
+from server.core.steps import Step
+from server.core.model import ClipBounds, ClipPlan, Classification, Progress, Transcript
 from server.services import Services
 
 log = logging.getLogger(__name__)
@@ -164,9 +165,7 @@ def render(ctx: StepContext) -> Save:
     return lambda tx: None
 
 
-STEPS: dict[str, Callable[[StepContext], Save]] = {
-    "download": download, "transcribe": transcribe, "classify": classify,
-    "find_clips": find_clips, "render": render,
+STEPS: dict[Step, Callable[[StepContext], Save]] = {
+    Step.DOWNLOAD: download, Step.TRANSCRIBE: transcribe, Step.CLASSIFY: classify,
+    Step.FIND_CLIPS: find_clips, Step.RENDER: render,
 }
-NEXT_STEP = {"download": "transcribe", "transcribe": "classify", "classify": "find_clips",
-             "find_clips": "render", "render": "done"}

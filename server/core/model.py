@@ -1,13 +1,10 @@
-"""The interfaces the pipeline talks to. Each adapter in `server/adapters/` implements one.
-
-Plain dataclasses travel between steps and are stored as JSON in the checkpoint tables,
-so everything here must round-trip through `to_dict` / `from_dict`.
-"""
+"""The data that travels between steps and is stored as JSON in the checkpoint tables,
+so everything here round-trips through `to_dict` / `from_dict` or `asdict`."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Callable
 
 # A step reports progress (0..1) through this callback. It raises when the job's lease
 # was lost or the job was cancelled, which is how long work learns it must stop.
@@ -96,6 +93,28 @@ class ClipAnalysis:
     cost_usd: float = 0.0
 
 
+FORMATS = ("landscape", "vertical", "square")
+
+
+@dataclass
+class RenderOptions:
+    """How a video's clips are rendered, chosen when the video is submitted."""
+    format: str = "landscape"
+    captions: bool = True           # burned in (vertical and square); the caption files are always written
+    enhance: bool = False           # RNNoise speech enhancement before loudness normalisation
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class RenderResult:
+    method: str                     # smart_cut, full_encode, reframe, blurred_fit, audio_only
+    start_s: float                  # exact source times of the first frame and of the end
+    end_s: float
+    sidecars: dict[str, Path]       # srt, vtt, manifest
+
+
 @dataclass
 class MediaInfo:
     path: Path
@@ -104,35 +123,3 @@ class MediaInfo:
     bytes: int
     width: int | None = None
     height: int | None = None
-
-
-class Downloader(Protocol):
-    def download(self, url: str, workdir: Path, progress: Progress) -> MediaInfo: ...
-
-
-class Transcriber(Protocol):
-    name: str
-    model: str
-
-    def transcribe(self, media: Path, progress: Progress) -> Transcript: ...
-
-
-class Analyzer(Protocol):
-    name: str
-
-    def classify(self, transcript: Transcript, title: str | None) -> Classification: ...
-
-    def find_clips(self, transcript: Transcript, classification: Classification,
-                   bounds: ClipBounds, progress: Progress) -> ClipAnalysis: ...
-
-
-class Renderer(Protocol):
-    def render(self, media: Path, clip: ClipPlan, out_video: Path, out_thumb: Path,
-               transcript: Transcript | None = None) -> None: ...
-
-
-class Storage(Protocol):
-    def put(self, key: str, src: Path, content_type: str) -> None: ...
-    def local_path(self, key: str) -> Path: ...          # a readable local file (cached if remote)
-    def url(self, key: str) -> str: ...                  # what clients fetch
-    def delete_prefix(self, prefix: str) -> None: ...

@@ -1,7 +1,8 @@
 """Every exception a step raises becomes a (cause, retryable) pair.
 
 Fatal causes fail the job at once; retryable ones back off and try again until
-max_attempts. The README's failure table lists the same codes.
+max_attempts. `CAUSES` is the vocabulary: the README's failure table is generated from it
+(`failure_table`), and a test keeps the two equal.
 """
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ class ShuttingDown(Exception):
     """The worker is stopping and the grace period ran out: release the job."""
 
 
-# cause -> (retryable, what it means); the README table is generated from this.
+# cause -> (retryable, what it means)
 CAUSES: dict[str, tuple[bool, str]] = {
     "invalid_url": (False, "the URL is malformed or not http(s)"),
     "unsupported_url": (False, "no extractor understands the URL"),
@@ -69,6 +70,7 @@ CAUSES: dict[str, tuple[bool, str]] = {
     "lease_lost": (True, "the worker lost its lease (paused or partitioned)"),
     "worker_lost": (True, "the worker died while running the step; its lease expired"),
     "internal_error": (True, "an unexpected error; retried in case it was transient"),
+    "cancelled": (False, "the submitter cancelled the job"),
 }
 
 
@@ -94,12 +96,11 @@ def classify(exc: BaseException) -> Failure:
     details = message + "\n" + "\n".join(_tail(exc))
     if isinstance(exc, (TimeoutError, socket.timeout, ConnectionError)):
         return Failure("network", True, details)
-    try:
-        import psycopg
-        if isinstance(exc, psycopg.OperationalError):
-            return Failure("database", True, details)
-    except ImportError:  # pragma: no cover
-        pass
+    # The driver's OperationalError (connection lost, server restarting), named rather than
+    # imported: the core knows no database driver.
+    if any(c.__module__.startswith("psycopg") and c.__name__ == "OperationalError"
+           for c in type(exc).__mro__):
+        return Failure("database", True, details)
     return Failure("internal_error", True, details)
 
 
@@ -130,3 +131,12 @@ def backoff_s(attempts: int, base_s: float, max_s: float, rng: random.Random | N
     if retry_after_s is not None:
         delay = max(delay, retry_after_s)
     return min(delay, max(max_s, retry_after_s or 0))
+
+
+def failure_table() -> str:
+    """The README's table of failure causes."""
+    rows = ["| cause | kind | meaning |", "|---|---|---|"]
+    for cause, (retry, meaning) in CAUSES.items():
+        kind = "retryable" if retry else ("final" if cause == "cancelled" else "fatal")
+        rows.append(f"| `{cause}` | {kind} | {meaning} |")
+    return "\n".join(rows) + "\n"

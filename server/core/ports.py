@@ -1,0 +1,42 @@
+"""The ports: what the pipeline needs from the outside world. Each adapter in
+`server/adapters/` implements one, and mypy checks that it does (CI runs it over server/)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from server.core.model import (ClipAnalysis, ClipBounds, ClipPlan, Classification, MediaInfo,
+                               Progress, RenderOptions, RenderResult, Transcript)
+
+
+class Downloader(Protocol):
+    def download(self, url: str, workdir: Path, progress: Progress) -> MediaInfo: ...
+
+
+class Transcriber(Protocol):
+    name: str
+    model: str
+
+    def transcribe(self, media: Path, progress: Progress) -> Transcript: ...
+
+
+class Analyzer(Protocol):
+    name: str
+
+    def classify(self, transcript: Transcript, title: str | None) -> Classification: ...
+
+    def find_clips(self, transcript: Transcript, classification: Classification,
+                   bounds: ClipBounds, progress: Progress) -> ClipAnalysis: ...
+
+
+class Renderer(Protocol):
+    def render(self, media: Path, clip: ClipPlan, out_video: Path, out_thumb: Path,
+               transcript: Transcript | None = None,
+               options: RenderOptions | None = None) -> RenderResult: ...
+
+
+class Storage(Protocol):
+    def put(self, key: str, src: Path, content_type: str) -> None: ...
+    def local_path(self, key: str) -> Path: ...          # a readable local file (cached if remote)
+    def url(self, key: str) -> str: ...                  # what clients fetch
+    def delete_prefix(self, prefix: str) -> None: ...
