@@ -2,7 +2,7 @@
 input built from it. Runs the real pipeline (embedded Postgres in a temporary DATA_DIR,
 local HTTP download) in this process.
 
-    .venv/bin/python scripts/bench_pipeline.py [--model base] [--skip-long]
+    .venv/bin/python -m scripts.bench_pipeline [--model base] [--skip-long]
 """
 from __future__ import annotations
 
@@ -15,10 +15,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
 
-from media_server import MediaServer  # noqa: E402
+from scripts.media_server import MediaServer
 
 SAMPLE = ROOT / "scripts" / "samples" / "talk.mp4"
 

@@ -3,7 +3,7 @@ processes on an embedded Postgres. Prints step transitions per second and the la
 the claim transaction (lock caps + claim + commit), and the claim's query plan with
 100,000 finished jobs in the table.
 
-    .venv/bin/python scripts/bench_queue.py [--jobs 400] [--processes 1,2,4] [--concurrency 4]
+    .venv/bin/python -m scripts.bench_queue [--jobs 400] [--processes 1,2,4] [--concurrency 4]
 
 The no-op pipeline (server/pipeline/noop.py) writes every real checkpoint row and records
 every attempt, so this measures the queue and its bookkeeping, not media work.
@@ -14,14 +14,12 @@ import argparse
 import multiprocessing as mp
 import os
 import statistics
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 STEPS = 5
 

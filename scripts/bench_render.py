@@ -1,7 +1,7 @@
 """Seconds per clip and times real time for each clip format, with and without captions
 and enhancement, against a plain full re-encode of the same clip in the same run.
 
-    .venv/bin/python scripts/bench_render.py [--source FILE] [--hd] [--seconds 30] [--clips 2] [--quick]
+    .venv/bin/python -m scripts.bench_render [--source FILE] [--hd] [--seconds 30] [--clips 2] [--quick]
 
 --hd first builds a 1920x1080, 30 fps version of the sample (H.264, a keyframe every 2 s,
 as video sites serve): a smart cut saves most where re-encoding costs most.
@@ -10,21 +10,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from server.adapters.renderer_ffmpeg import FfmpegRenderer  # noqa: E402
-from server.core.model import RenderOptions  # noqa: E402
-from server.media import loudness  # noqa: E402
-from server.media.ffmpeg import run  # noqa: E402
-from server.media.frames import cut_window  # noqa: E402
-from server.media.smartcut import join, smart_cut_video  # noqa: E402
-from server.core.model import ClipPlan, Segment, Transcript, Word  # noqa: E402
+from server.adapters.renderer_ffmpeg import FfmpegRenderer
+from server.core.model import RenderOptions
+from server.media import loudness
+from server.media.ffmpeg import run
+from server.media.frames import cut_window
+from server.media.smartcut import join, smart_cut_video
+from server.core.model import ClipPlan, Segment, Transcript, Word
 
 SAMPLE = ROOT / "scripts" / "samples" / "talk.mp4"
 

@@ -1,7 +1,7 @@
 """Memory and time of the Supabase Storage backend moving a large file, against the local
 Storage fake running in a child process (so its memory is not counted here).
 
-    .venv/bin/python scripts/bench_storage.py [--mb 200]
+    .venv/bin/python -m scripts.bench_storage [--mb 200]
 
 Prints the peak Python heap of this process during upload and download: streaming keeps
 it far below the file size."""
@@ -17,15 +17,13 @@ import tracemalloc
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from server.adapters.storage_supabase import SupabaseStorage  # noqa: E402
+from server.adapters.storage_supabase import SupabaseStorage
 
 KEY = "bench-service-key"
 CHILD = """
-import sys, time
-sys.path.insert(0, {scripts!r})
-from fake_supabase_storage import FakeStorage
+import sys
+from scripts.fake_supabase_storage import FakeStorage
 with FakeStorage({key!r}, "media", size_limit=8 << 30) as fake:
     print(fake.url, flush=True)
     sys.stdin.read()
@@ -36,7 +34,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--mb", type=int, default=200)
     args = ap.parse_args()
-    child = subprocess.Popen([sys.executable, "-c", CHILD.format(scripts=str(ROOT / "scripts"), key=KEY)],
+    child = subprocess.Popen([sys.executable, "-c", CHILD.format(key=KEY)], cwd=ROOT,
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     url = child.stdout.readline().strip()
     try:

@@ -1,7 +1,7 @@
 """Chunked upload throughput through the real app and a real port, and the cost of the
 connect-time address guard. Prints figures; asserts nothing.
 
-    .venv/bin/python scripts/bench_uploads.py [SIZE_MB] [CHUNK_MB]
+    .venv/bin/python -m scripts.bench_uploads [SIZE_MB] [CHUNK_MB]
 """
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 
 def main(size_mb: int = 256, chunk_mb: int = 16) -> None:

@@ -7,10 +7,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
 
-from media_server import MediaServer  # noqa: E402
+from scripts.media_server import MediaServer
 
 
 def main() -> int:

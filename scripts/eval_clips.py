@@ -15,23 +15,20 @@ Figures, per analyzer, averaged over the talks:
 
 The OpenAI analyzer runs against scripts/fake_openai_server.py, so its figures measure the
 pipeline around the model (windows, snapping, bounds, de-duplication), not GPT-4o itself.
-Run: .venv/bin/python scripts/eval_clips.py [--talks N]
+Run: .venv/bin/python -m scripts.eval_clips [--talks N]
 """
 from __future__ import annotations
 
 import argparse
 import random
 import re
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
 
-from make_sample import parse_talk  # noqa: E402
-from server.core.model import ClipBounds, Classification, Transcript  # noqa: E402
-from synthetic_transcript import make_transcript  # noqa: E402
+from scripts.make_sample import parse_talk
+from server.core.model import ClipBounds, Classification, Transcript
+from scripts.synthetic_transcript import make_transcript
 
 def sections() -> list[list[str]]:
     """Every sample section as its list of sentences."""
@@ -89,7 +86,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--talks", type=int, default=5)
     args = parser.parse_args()
-    from fake_openai_server import FakeOpenAI
+    from scripts.fake_openai_server import FakeOpenAI
     from server.adapters.analyzer_offline import OfflineAnalyzer
     from server.adapters.analyzer_openai import OpenAIAnalyzer
     from server.settings import Settings

@@ -11,7 +11,7 @@ not JSON, JSON that breaks the schema, and a correct answer after 3 s; after the
 runs out every request is answered normally. Any other "NNN" or "NNN:retry_after" gives
 that HTTP status.
 
-Run alone: `python scripts/fake_openai_server.py [port]`, then
+Run alone: `python -m scripts.fake_openai_server [port]`, then
 OPENAI_API_KEY=anything OPENAI_BASE_URL=http://127.0.0.1:<port>/v1.
 """
 from __future__ import annotations

@@ -8,8 +8,8 @@ runs offline from installed packages.
 Sentences are synthesised one at a time, so the manifest holds the exact time
 each sentence and section is spoken; it is used to evaluate topic segmentation.
 
-    python scripts/make_sample.py                     # scripts/samples/talk.{mp4,json}
-    python scripts/make_sample.py --text t.txt --out x.mp4
+    python -m scripts.make_sample                     # scripts/samples/talk.{mp4,json}
+    python -m scripts.make_sample --text t.txt --out x.mp4
 
 Text format: each section starts with a line `# Title`, followed by paragraphs.
 """

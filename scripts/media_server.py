@@ -79,7 +79,7 @@ class MediaServer:
         self.server.server_close()
 
 
-if __name__ == "__main__":   # `python scripts/media_server.py DIR PORT` for manual checks
+if __name__ == "__main__":   # `python -m scripts.media_server DIR PORT` for manual checks
     import sys
     root, port = Path(sys.argv[1]), int(sys.argv[2])
     ThreadingHTTPServer(("127.0.0.1", port), partial(RangeHandler, directory=str(root))).serve_forever()

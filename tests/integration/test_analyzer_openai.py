@@ -7,9 +7,9 @@ import time
 import psycopg
 import pytest
 
-from conftest import INTERNAL_TOKEN, copy_to
-from fake_openai_server import FakeOpenAI
-from eval_clips import labelled_talks
+from tests.support import INTERNAL_TOKEN, copy_to
+from scripts.fake_openai_server import FakeOpenAI
+from scripts.eval_clips import labelled_talks
 from server.adapters.analyzer_openai import WINDOW_S, OpenAIAnalyzer, windows
 from server.adapters.llm_client import LLMClient, estimate_cost_usd
 from server.adapters.llm_schema import CLIP_REFINEMENT, SchemaError, validate
@@ -17,7 +17,8 @@ from server.settings import Settings
 from server.core.failures import StepError
 from server.pipeline.sentences import split_sentences
 from server.core.model import ClipBounds, Classification
-from test_analyzer_offline import TOPICS, make_transcript
+from scripts.synthetic_transcript import make_transcript
+from tests.support.talks import TOPICS
 
 AUTH = {"Authorization": f"Bearer {INTERNAL_TOKEN}"}
 
@@ -206,7 +207,7 @@ def app_config(app_config, llm_fake):
 
 def test_pipeline_waits_out_an_outage_then_finishes(client, clean_db, llm_fake, media_server,
                                                    media_dir, sample_video):
-    from test_pipeline import check_clips
+    from tests.support.pipeline_checks import check_clips
     # classify meets an outage longer than its in-step retries.
     llm_fake.script("500", "502")
     token = client.post("/public/video", json={

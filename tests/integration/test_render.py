@@ -8,7 +8,7 @@ import av
 import numpy as np
 import pytest
 
-from render_media import BEEP_AT_S, INDEX_FPS, beep_onset, frame_indices, indexed_video, moving_face_video
+from tests.support.render_media import BEEP_AT_S, INDEX_FPS, beep_onset, frame_indices, indexed_video, moving_face_video
 from server.adapters.renderer_ffmpeg import FfmpegRenderer
 from server.core import subtitles
 from server.media import captions, loudness, reframe

@@ -6,11 +6,11 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from conftest import copy_to
+from tests.support import copy_to
 from server import create_app
 from server.db import Database
-from system_services import pgbouncer, postgres_with_pg_cron
-from test_pipeline import run_through_api
+from tests.support.system_services import pgbouncer, postgres_with_pg_cron
+from tests.support.pipeline_checks import run_through_api
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import re
 import psycopg
 import pytest
 
-from conftest import ROOT
+from tests.support import ROOT
 from server.core.failures import failure_table
 from server.core.steps import DONE, STEPS, Status
 from server.settings import Settings, env_example, markdown_table

@@ -9,8 +9,8 @@ import sys
 
 import psycopg
 
-from conftest import ROOT
-from noop_workers import enqueue_noop_jobs, rows, scalar, start_noop_worker, wait_for
+from tests.support import ROOT
+from tests.support.noop_workers import enqueue_noop_jobs, rows, scalar, start_noop_worker, wait_for
 from server.queue import claim
 from server.worker import Worker
 

@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from conftest import copy_to
+from tests.support import copy_to
 from server.adapters.downloader_ytdlp import YtDlpDownloader
 from server.core.urls import UnsafeUrl, check_url, is_public_address
 from server.core.failures import StepError

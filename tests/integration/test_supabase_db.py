@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import psycopg
 import pytest
 
-from conftest import ROOT
+from tests.support import ROOT
 from server.settings import load_settings
 from server.db.migrate import MIGRATIONS_DIR, migrate
 

@@ -9,8 +9,8 @@ import sys
 import psycopg
 import pytest
 
-from conftest import ROOT, copy_to
-from noop_workers import wait_for
+from tests.support import ROOT, copy_to
+from tests.support.noop_workers import wait_for
 from server.queue import claim
 from server.worker import Worker
 

@@ -8,7 +8,7 @@ import time
 
 import psycopg
 
-from conftest import ROOT
+from tests.support import ROOT
 
 
 def start_noop_worker(db_url, data_dir, *, steps="download,transcribe,classify,find_clips,render",

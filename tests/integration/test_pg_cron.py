@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from server.db.migrate import migrate
-from system_services import postgres_with_pg_cron
+from tests.support.system_services import postgres_with_pg_cron
 
 JOB = "clips-perform-video-processing"
 

@@ -7,7 +7,7 @@ import random
 import signal
 import time
 
-from noop_workers import enqueue_noop_jobs, rows, scalar, start_noop_worker, wait_for
+from tests.support.noop_workers import enqueue_noop_jobs, rows, scalar, start_noop_worker, wait_for
 
 STEPS = ("download", "transcribe", "classify", "find_clips", "render")
 CHECKPOINTS = ("video_media", "video_transcripts", "video_analyses", "video_clip_searches")

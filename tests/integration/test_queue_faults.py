@@ -9,8 +9,8 @@ import shutil
 import psycopg
 import pytest
 
-from faulty_server import FaultyServer
-from noop_workers import enqueue_noop_jobs, rows, scalar, wait_for
+from scripts.faulty_server import FaultyServer
+from tests.support.noop_workers import enqueue_noop_jobs, rows, scalar, wait_for
 from server.adapters.downloader_ytdlp import YtDlpDownloader
 from server.core.failures import CAUSES, StepError, backoff_s, fatal, retryable
 from server.queue import claim

@@ -11,7 +11,7 @@ import time
 
 import requests
 
-from conftest import INTERNAL_TOKEN, ROOT, copy_to
+from tests.support import INTERNAL_TOKEN, ROOT, copy_to
 
 
 def free_port() -> int:

@@ -8,8 +8,8 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from conftest import INTERNAL_TOKEN, ROOT
-from system_services import free_port
+from tests.support import INTERNAL_TOKEN, ROOT
+from tests.support.system_services import free_port
 
 SCRIPT = ROOT / "scripts" / "cron.sh"
 
