@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, current_app, jsonify, send_from_directory
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from server.api.contract import Body, Operation
 from server.api.web import WEB_DIR
@@ -35,8 +35,8 @@ def operations(app: Flask) -> list[tuple[str, str, Operation, str]]:
     return out
 
 
-def _models(op: Operation) -> list[tuple[type[BaseModel], str]]:
-    found: list[tuple[type[BaseModel], str]] = [
+def _models(op: Operation) -> list[tuple[type[BaseModel], JsonSchemaMode]]:
+    found: list[tuple[type[BaseModel], JsonSchemaMode]] = [
         (m, "validation") for m in (op.query, op.headers, op.json, op.form) if m is not None]
     found += [(b.model, "serialization") for b in op.responses.values() if b.model is not None]
     return found

@@ -20,16 +20,17 @@ def steps_out(row: Row, runs: list[Row]) -> list[StepOut]:
     view = []
     for i, name in enumerate(STEPS):
         mine = [r for r in runs if r["step"] == name]
+        state: str
         if i < done_upto:
             state, progress = "done", 1.0
         elif i == done_upto:
-            state = {"queued": "pending", "completed": "done"}.get(row["status"], row["status"])
+            state = str({"queued": "pending", "completed": "done"}.get(row["status"], row["status"]))
             progress = float(row["progress"])
         else:
             state, progress = "pending", 0.0
         seconds = sum((r["finished_at"] - r["started_at"]).total_seconds()
                       for r in mine if r["finished_at"] and r["outcome"] == "succeeded")
-        view.append(StepOut(name=name, state=state, progress=round(progress, 3),
+        view.append(StepOut(name=name, state=state, progress=round(progress, 3),  # type: ignore[arg-type]
                             attempts=len(mine), seconds=round(seconds, 2) if seconds else None))
     return view
 
@@ -59,7 +60,7 @@ def status_out(state: VideoState, storage: Storage, base_url: str) -> StatusOut:
     extra: dict[str, Any] = {}
     if row["pipeline_step"] not in ("download", "transcribe"):
         t = f"{base_url.rstrip('/')}/public/video/transcript?token={row['token']}"
-        extra["transcript"] = TranscriptLinksOut(json=t, srt=t + "&format=srt", vtt=t + "&format=vtt")
+        extra["transcript"] = TranscriptLinksOut(json_url=t, srt=t + "&format=srt", vtt=t + "&format=vtt")
     if state.clips:
         extra["clips"] = [clip_out(c, storage, base_url) for c in state.clips]
     return StatusOut(

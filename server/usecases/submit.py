@@ -9,7 +9,7 @@ import secrets
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from server.core.failures import StepError
 from server.core.model import RenderOptions
@@ -119,7 +119,7 @@ class staging_dir:
         shutil.rmtree(self.path, ignore_errors=True)
 
 
-def receive(stream: BinaryIO, dest: Path, limit: int, what: str = "file") -> tuple[str, int]:
+def receive(stream: IO[bytes], dest: Path, limit: int, what: str = "file") -> tuple[str, int]:
     """Copies a request body to `dest` without holding it in memory; refuses an empty
     one or one over `limit` bytes. Returns its SHA-256 and size."""
     digest, size = hashlib.sha256(), 0

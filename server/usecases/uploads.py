@@ -11,7 +11,7 @@ import hashlib
 import os
 import shutil
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from server.core.stores import Row
 from server.services import Services
@@ -72,7 +72,7 @@ def create(s: Services, filename: str, size: int) -> dict:
 
 
 def put_chunk(s: Services, upload_id: str, start: int, end: int, total: int,
-              body: BinaryIO, declared_length: int | None) -> dict:
+              body: IO[bytes], declared_length: int | None) -> dict:
     """Stores bytes start..end (inclusive) of a file of `total` bytes."""
     upload = find(s, upload_id)
     if upload["status"] != "open":
