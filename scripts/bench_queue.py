@@ -114,16 +114,15 @@ def show_plan(db_url: str) -> None:
                      select id from videos where token like 'new-%' """)
         c.execute("vacuum analyze video_processing_queue")
         total = c.execute("select count(*) from video_processing_queue").fetchone()[0]
-        print(f"\nclaim plan with {total:,} rows in the queue ({total - 50:,} finished):")
-        for (line,) in c.execute(
-                """explain (analyze, buffers, costs off)
-                   select id from video_processing_queue
-                   where pipeline_step = any(array['download', 'transcribe'])
-                     and status in ('queued', 'retrying', 'running')
-                     and ((status in ('queued', 'retrying') and run_after <= now())
-                          or (status = 'running' and lease_expires_at < now()))
-                   order by priority desc, run_after, id limit 4 for update skip locked"""):
-            print("   ", line)
+        print(f"\nclaim plan with {total:,} rows in the queue ({total - 50:,} finished), "
+              f"the claim statement the queue store sends (server/db/queries.sql), rolled back:")
+        from server.db import load_queries
+        params = {"steps": ["download", "transcribe"], "limit": 4, "lease_s": 30.0, "job_id": None,
+                  "lease_steps": ["download", "transcribe"], "lease_secs": [30.0, 30.0]}
+        with c.transaction(force_rollback=True):
+            for (line,) in c.execute("explain (analyze, buffers, costs off) " + load_queries()["claim"],
+                                     params):
+                print("   ", line)
 
 
 def main() -> None:
