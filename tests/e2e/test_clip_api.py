@@ -100,3 +100,31 @@ def test_audio_enhancement_unknown_token(client):
     assert client.get("/public/audio/enhance?token=" + "a" * 32).status_code == 404
     assert client.get("/public/audio/enhance?token=../../etc").status_code == 400
     assert "'file'" in client.post("/public/audio/enhance", json={}).json["error"]
+
+
+def test_a_failed_enhancement_says_why(app_config, tmp_path):
+    from server import create_app
+    app = create_app({**app_config, "max_attempts": 1})
+    try:
+        client = app.test_client()
+        _noisy_speechlike_wav(tmp_path / "noisy.wav")
+        r = client.post("/public/audio/enhance", data={"file": (open(tmp_path / "noisy.wav", "rb"), "noisy.wav")},
+                        content_type="multipart/form-data")
+        token = r.json["token"]
+        # The stored input goes bad before a worker gets to it.
+        services = app.extensions["services"]
+        stored = services.storage.local_path(f"audio/{token}/input.wav")
+        stored.write_bytes(b"RIFF" + b"\0" * 100)
+        client.post("/internal/perform-video-processing", headers=AUTH)
+        for _ in range(300):
+            got = client.get(f"/public/audio/enhance?token={token}")
+            if got.status_code != 202:
+                break
+            time.sleep(0.2)
+        assert got.status_code == 422, got.json
+        assert got.json["failure_cause"] == "corrupt_media" and "Invalid data" in got.json["error"]
+    finally:
+        worker = app.extensions.get("worker")
+        if worker is not None:
+            worker.shutdown(grace_s=5)
+        app.extensions["services"].db.close()
