@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Blueprint, request, send_file
 
 from server.api.contract import Body, operation, respond
-from server.api.public import services
+from server import get_services as services
 from server.api.schemas import AudioFormIn, AudioJobOut, ErrorOut, TokenOut, TokenQuery
 from server.usecases import Refused, audio
 from server.usecases.submit import receive, staging_dir

@@ -1,7 +1,7 @@
 from flask import Blueprint
 
 from server.api.contract import Body, operation, respond
-from server.api.public import services
+from server import get_services as services
 from server.api.schemas import HealthOut
 
 bp = Blueprint("health", __name__)

@@ -5,9 +5,8 @@ import hmac
 
 from flask import Blueprint, jsonify, request
 
-from server import get_worker
 from server.api.contract import Body, operation, respond
-from server.api.public import services
+from server import get_services as services, get_worker
 from server.api.schemas import ClaimedOut, ProcessIn, ProcessOut
 
 bp = Blueprint("internal", __name__, url_prefix="/internal")

@@ -14,7 +14,7 @@ from prometheus_client.core import (CounterMetricFamily, GaugeMetricFamily, Hist
 from prometheus_client.registry import Collector
 
 from server.api.contract import Body, operation
-from server.api.public import services
+from server import get_services as services
 from server.core.stores import Counters
 
 bp = Blueprint("metrics", __name__)

@@ -2,14 +2,14 @@
 only translates HTTP to a use case (server/usecases) and back."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, request, send_file
+from flask import Blueprint, Response, request, send_file
 
 from server.api.contract import Body, operation, respond
 from server.api.presenters import status_out
 from server.api.schemas import (CancelIn, CancelOut, StatusOut, SubmitFormIn, SubmitHeaders,
                                 SubmitUrlIn, TokenOut, TokenQuery, TranscriptOut, TranscriptQuery)
 from server.core.subtitles import segment_cues, to_srt, to_vtt
-from server.services import Services
+from server import get_services as services
 from server.usecases import Refused, videos
 from server.usecases.submit import receive, staging_dir, submit_file, submit_url, upload_suffix
 
@@ -18,10 +18,6 @@ bp = Blueprint("public", __name__, url_prefix="/public")
 SUBMIT_HINT = 'send JSON {"video_url": "https://..."} or a multipart form with a \'file\' field'
 _MEDIA_TYPES = {".mp4": "video/mp4", ".jpg": "image/jpeg", ".srt": "application/x-subrip",
                 ".vtt": "text/vtt", ".json": "application/json"}
-
-
-def services() -> Services:
-    return current_app.extensions["services"]
 
 
 def base_url() -> str:

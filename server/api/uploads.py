@@ -12,7 +12,7 @@ import re
 from flask import Blueprint, request
 
 from server.api.contract import Body, operation, respond
-from server.api.public import services
+from server import get_services as services
 from server.api.schemas import (TOKEN_PATTERN, ChunkHeaders, CompleteUploadIn, CreateUploadIn,
                                 TokenOut, UploadCreatedOut, UploadOut)
 from server.usecases import Refused
