@@ -8,9 +8,9 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """Every blueprint, and the one handler that turns a refused request into a 4xx."""
-    from server.api import audio, health, internal, metrics, openapi, public, uploads, web
+    from server.api import audio, clips, health, internal, metrics, openapi, public, uploads, web
     from server.api.contract import refusal
     from server.usecases import Refused
-    for module in (health, public, internal, metrics, audio, uploads, openapi, web):
+    for module in (health, public, clips, internal, metrics, audio, uploads, openapi, web):
         app.register_blueprint(module.bp)
     app.register_error_handler(Refused, refusal)

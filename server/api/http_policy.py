@@ -22,7 +22,11 @@ _LIMITED = {
     "uploads.create_upload": "submit",
     "audio.submit": "submit",
     "public.video_status": "status",
+    "public.video_statuses": "status",
     "public.transcript": "status",
+    "clips.render_clip": "submit",
+    "clips.clip_file": "status",
+    "clips.archive": "status",
 }
 _MAX_CLIENTS = 50_000       # buckets kept before idle ones are dropped
 

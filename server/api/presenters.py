@@ -3,10 +3,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.api.schemas import ClipOut, StatusOut, StepOut, TranscriptLinksOut, UsageOut, VideoOut
+from urllib.parse import urlencode
+
+from server.api.schemas import (BriefOut, CaptionStyleOut, ClipDownloadsOut, ClipOut, RenderJobOut,
+                                StatusOut, StepOut, TranscriptLinksOut, UsageOut, VideoOut)
 from server.core.ports import Storage
 from server.core.steps import STEPS
 from server.core.stores import Row
+from server.usecases.clips import latest_renders
 from server.usecases.videos import VideoState
 
 
@@ -37,21 +41,71 @@ def steps_out(row: Row, runs: list[Row]) -> list[StepOut]:
 
 def _outputs(outputs: dict, storage: Storage, base_url: str) -> dict[str, Any]:
     """How the clip was rendered, and the URLs of its caption files and manifest."""
-    view: dict[str, Any] = {k: outputs[k] for k in ("format", "method", "captions_burned_in", "enhanced")
-                            if k in outputs}
+    view: dict[str, Any] = {k: outputs[k] for k in ("format", "method", "captions", "captions_burned_in",
+                                                    "enhanced") if k in outputs}
+    if outputs.get("caption_style"):
+        view["caption_style"] = CaptionStyleOut(**{"preset": None, **outputs["caption_style"]})
     for kind, name in (("srt", "srt_url"), ("vtt", "vtt_url"), ("manifest", "manifest_url")):
         view[name] = absolute(base_url, storage.url(outputs[kind])) if outputs.get(kind) else None
     return view
 
 
-def clip_out(c: Row, storage: Storage, base_url: str) -> ClipOut:
+def _downloads(c: Row, token: str, base_url: str) -> ClipDownloadsOut:
+    """Links that send the clip's files as attachments named after the video and the clip."""
+    def link(file: str) -> str:
+        query = urlencode({"token": token, "index": c["clip_index"], "file": file})
+        return f"{base_url.rstrip('/')}/public/video/clips/download?{query}"
+    outputs = c.get("outputs") or {}
+    return ClipDownloadsOut(video=link("mp4"), thumbnail=link("jpg") if c["thumbnail_key"] else None,
+                            srt=link("srt") if outputs.get("srt") else None,
+                            vtt=link("vtt") if outputs.get("vtt") else None,
+                            manifest=link("json") if outputs.get("manifest") else None)
+
+
+def render_out(r: Row) -> RenderJobOut:
+    return RenderJobOut(token=r["token"], status=r["status"], progress=round(float(r["progress"]), 3),
+                        attempts=r["attempts"], start_s=r["payload"]["start_s"],
+                        end_s=r["payload"]["end_s"],
+                        retry_at=r["run_after"].isoformat() if r["status"] == "retrying" else None,
+                        failure_cause=r["failure_cause"], failure_details=r["failure_details"],
+                        created_at=r["created_at"].isoformat(),
+                        finished_at=r["finished_at"].isoformat() if r["finished_at"] else None)
+
+
+def clip_out(c: Row, storage: Storage, base_url: str, token: str = "",
+             render: Row | None = None) -> ClipOut:
     def url(key: str | None) -> str | None:
         return absolute(base_url, storage.url(key)) if key else None
+    extra: dict[str, Any] = {}
+    if c["video_key"] and token:
+        extra["downloads"] = _downloads(c, token, base_url)
+    if render is not None:
+        extra["render"] = render_out(render)
     return ClipOut(index=c["clip_index"], start_s=round(c["start_s"], 3), end_s=round(c["end_s"], 3),
                    duration_s=round(c["end_s"] - c["start_s"], 3), title=c["title"],
                    reason=c["reason"], hook=c["hook"], score=round(float(c["score"]), 1),
                    url=url(c["video_key"]), thumbnail_url=url(c["thumbnail_key"]),
-                   **_outputs(c.get("outputs") or {}, storage, base_url))
+                   **_outputs(c.get("outputs") or {}, storage, base_url), **extra)
+
+
+def overall_progress(pipeline_step: str, progress: float) -> float:
+    """The share of a video's steps done: every finished step counts whole, the current
+    one by its progress."""
+    done = STEPS.index(pipeline_step) if pipeline_step in STEPS else len(STEPS)
+    return round((done + (float(progress) if done < len(STEPS) else 0.0)) / len(STEPS), 3)
+
+
+def source_of(row: Row) -> str:
+    return row["source_url"] if row["source_kind"] == "url" else "upload"
+
+
+def brief_out(row: Row) -> BriefOut:
+    return BriefOut(token=row["token"], status=row["status"], pipeline_step=row["pipeline_step"],
+                    overall_progress=overall_progress(row["pipeline_step"], row["progress"]),
+                    title=row["title"], source=source_of(row), failure_cause=row["failure_cause"],
+                    clips=row["clips"], rendering=row["rendering"],
+                    created_at=row["created_at"].isoformat(),
+                    finished_at=row["finished_at"].isoformat() if row["finished_at"] else None)
 
 
 def status_out(state: VideoState, storage: Storage, base_url: str) -> StatusOut:
@@ -61,8 +115,12 @@ def status_out(state: VideoState, storage: Storage, base_url: str) -> StatusOut:
     if row["pipeline_step"] not in ("download", "transcribe"):
         t = f"{base_url.rstrip('/')}/public/video/transcript?token={row['token']}"
         extra["transcript"] = TranscriptLinksOut(json_url=t, srt=t + "&format=srt", vtt=t + "&format=vtt")
+        extra["archive_url"] = f"{base_url.rstrip('/')}/public/video/download?token={row['token']}"
     if state.clips:
-        extra["clips"] = [clip_out(c, storage, base_url) for c in state.clips]
+        renders = latest_renders(state.renders)
+        extra["clips"] = [clip_out(c, storage, base_url, row["token"], renders.get(c["clip_index"]))
+                          for c in state.clips]
+    media_key = row.get("media_key")
     return StatusOut(
         token=row["token"], status=row["status"], pipeline_step=row["pipeline_step"],
         progress=round(float(row["progress"]), 3),
@@ -70,8 +128,9 @@ def status_out(state: VideoState, storage: Storage, base_url: str) -> StatusOut:
         attempts=row["attempts"], max_attempts=row["max_attempts"],
         retry_at=row["run_after"].isoformat() if row["status"] == "retrying" else None,
         steps=steps, failure_cause=row["failure_cause"], failure_details=row["failure_details"],
-        video=VideoOut(title=row["title"],
-                       source=row["source_url"] if row["source_kind"] == "url" else "upload",
+        video=VideoOut(title=row["title"], source=source_of(row),
+                       media_url=f"{base_url.rstrip('/')}/public/video/source?token={row['token']}"
+                       if media_key else None,
                        duration_s=row["duration_s"], language=row["language"],
                        content_type=row["content_type"],
                        content_confidence=row["content_confidence"]),

@@ -2,12 +2,17 @@
 only translates HTTP to a use case (server/usecases) and back."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, request, send_file
+from pathlib import Path
 
+from flask import Blueprint, Response, redirect, request, send_file
+
+from server.api.attachments import content_disposition
 from server.api.contract import Body, operation, respond
-from server.api.presenters import status_out
-from server.api.schemas import (CancelIn, CancelOut, StatusOut, SubmitFormIn, SubmitHeaders,
-                                SubmitUrlIn, TokenOut, TokenQuery, TranscriptOut, TranscriptQuery)
+from server.api.presenters import brief_out, status_out
+from server.api.schemas import (CancelIn, CancelOut, StatusesOut, StatusOut, SubmitFormIn,
+                                SubmitHeaders, SubmitUrlIn, TokenOut, TokenQuery, TokensQuery,
+                                TranscriptOut, TranscriptQuery)
+from server.core import names
 from server.core.subtitles import segment_cues, to_srt, to_vtt
 from server import get_services as services
 from server.usecases import Refused, videos
@@ -17,7 +22,9 @@ bp = Blueprint("public", __name__, url_prefix="/public")
 
 SUBMIT_HINT = 'send JSON {"video_url": "https://..."} or a multipart form with a \'file\' field'
 _MEDIA_TYPES = {".mp4": "video/mp4", ".jpg": "image/jpeg", ".srt": "application/x-subrip",
-                ".vtt": "text/vtt", ".json": "application/json"}
+                ".vtt": "text/vtt", ".json": "application/json", ".m4v": "video/mp4",
+                ".mov": "video/quicktime", ".webm": "video/webm", ".mkv": "video/x-matroska",
+                ".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".wav": "audio/wav", ".flac": "audio/flac"}
 
 
 def base_url() -> str:
@@ -51,6 +58,31 @@ def video_status(query: TokenQuery):
     return respond(status_out(state, services().storage, base_url()))
 
 
+@bp.get("/video/statuses")
+@operation("Several videos' states in one request (a page's history): status, step, "
+           "progress, title, clips, re-renders in progress", query=TokensQuery,
+           responses={200: Body("The videos", StatusesOut)}, errors=(400, 429))
+def video_statuses(query: TokensQuery):
+    found, unknown = videos.briefs(services(), query.tokens.split(","))
+    return respond(StatusesOut(videos=[brief_out(r) for r in found], unknown=unknown))
+
+
+@bp.get("/video/source")
+@operation("The stored source video, to preview (supports Range); remote storage answers "
+           "with a redirect to a signed URL", query=TokenQuery,
+           responses={200: Body("The file", other={"*/*": "binary"}),
+                      206: Body("Part of the file", other={"*/*": "binary"}),
+                      302: Body("Where remote storage serves it"), 304: Body("Not modified"),
+                      416: Body("Range not satisfiable")},
+           errors=(400, 404, 429))
+def source(query: TokenQuery):
+    found = videos.source_media(services(), query.token)
+    if not isinstance(found, Path):
+        return redirect(found, 302)
+    return send_file(found, mimetype=_MEDIA_TYPES.get(found.suffix, "application/octet-stream"),
+                     conditional=True, max_age=3600)
+
+
 @bp.post("/video/cancel")
 @operation("Cancel a job that has not finished", json=CancelIn, json_hint='send JSON {"token": "..."}',
            responses={200: Body("Cancelled", CancelOut)}, errors=(400, 404, 409))
@@ -66,13 +98,20 @@ def cancel_video(body: CancelIn):
                                 {"application/x-subrip": "text", "text/vtt": "text"})},
            errors=(400, 404, 429))
 def transcript(query: TranscriptQuery):
-    row = videos.transcript(services(), query.token)
+    s = services()
+    row = videos.transcript(s, query.token)
     if query.format == "srt":
-        return Response(to_srt(segment_cues(row["segments"])), mimetype="application/x-subrip")
-    if query.format == "vtt":
-        return Response(to_vtt(segment_cues(row["segments"])), mimetype="text/vtt")
-    return respond(TranscriptOut(language=row["language"], engine=row["engine"], model=row["model"],
-                                 duration_s=row["duration_s"], segments=row["segments"]))
+        resp = Response(to_srt(segment_cues(row["segments"])), mimetype="application/x-subrip")
+    elif query.format == "vtt":
+        resp = Response(to_vtt(segment_cues(row["segments"])), mimetype="text/vtt")
+    else:
+        resp, _ = respond(TranscriptOut(language=row["language"], engine=row["engine"],
+                                        model=row["model"], duration_s=row["duration_s"],
+                                        segments=row["segments"]))
+    title = (s.videos.status(query.token) or {}).get("title")
+    resp.headers["Content-Disposition"] = content_disposition(
+        names.transcript_file(title, query.format), attachment=query.download)
+    return resp
 
 
 @bp.get("/media/<path:key>")

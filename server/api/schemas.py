@@ -10,24 +10,33 @@ schemathesis run can check them strictly.
 """
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
 
-from server.core.model import FORMATS
-from server.core.steps import DONE, STEPS, Status
+from server.core.edits import EDIT_MAX_S
+from server.core.model import CAPTION_POSITIONS, CAPTION_PRESETS, CAPTION_SIZES, FORMATS
+from server.core.steps import DONE, STEPS, Status, Step
 from server.usecases.submit import SubmitOptions
 
 TOKEN_PATTERN = r"^[A-Za-z0-9_-]{1,100}$"
+TOKENS_PATTERN = r"^[A-Za-z0-9_-]{1,100}(,[A-Za-z0-9_-]{1,100}){0,49}$"
 PRINTABLE_PATTERN = r"^[^\u0000-\u001f\u007f]*$"
+COLOUR_PATTERN = r"^#[0-9A-Fa-f]{6}$"
+LANGUAGE_PATTERN = r"^[a-z]{2,3}$"
 # What a broken pattern means, in words.
 _PATTERN_WORDS = {TOKEN_PATTERN: "is malformed (letters, digits, - and _ only, at most 100)",
-                  PRINTABLE_PATTERN: "must not contain control characters"}
+                  TOKENS_PATTERN: "must be 1 to 50 tokens separated by commas",
+                  PRINTABLE_PATTERN: "must not contain control characters",
+                  COLOUR_PATTERN: "must be a colour written #RRGGBB, like #FFD600",
+                  LANGUAGE_PATTERN: "must be a language code such as en, de or yue"}
 
 # A string without control characters (NUL included: Postgres refuses it in text).
 Text = Annotated[str, Field(pattern=PRINTABLE_PATTERN)]
 Token = Annotated[str, Field(min_length=1, max_length=100, pattern=TOKEN_PATTERN)]
 Format = Literal[FORMATS]  # type: ignore[valid-type]
+Colour = Annotated[str, Field(pattern=COLOUR_PATTERN)]
 
 
 class Request(BaseModel):
@@ -42,21 +51,53 @@ class Response(BaseModel):
 
 # --- requests ----------------------------------------------------------------------------
 
-class SubmitOptionsIn(Request):
-    priority: int = Field(0, ge=-100, le=100, description="Higher is processed first")
-    force: bool = Field(False, description="Redo the download and transcript even when an "
-                                           "earlier submission of the same source has them")
+class CaptionStyleIn(Request):
+    """A preset, with any of its parts changed. Unset: the preset's (classic when no
+    preset is named)."""
+    preset: Literal[tuple(CAPTION_PRESETS)] | None = Field(  # type: ignore[valid-type]
+        None, description="classic (medium, yellow, bottom), bold (large, cyan, middle), "
+                          "minimal (small, lime, bottom), headline (large, pink, top)")
+    size: Literal[tuple(CAPTION_SIZES)] | None = Field(  # type: ignore[valid-type]
+        None, description="Font size relative to the frame's width")
+    highlight: Colour | None = Field(None, description="Colour of the word being spoken, #RRGGBB")
+    position: Literal[CAPTION_POSITIONS] | None = Field(  # type: ignore[valid-type]
+        None, description="bottom sits above the bottom third on vertical video, clear of "
+                          "the platforms' buttons")
+
+
+class RenderChoicesIn(Request):
     format: Format | None = Field(None, description="landscape (source aspect), vertical "
                                                     "(1080x1920) or square (1080x1080); "
                                                     "unset: CLIP_FORMAT")
     captions: bool | None = Field(None, description="Burn word-by-word captions into vertical "
                                                     "and square clips; unset: CLIP_CAPTIONS")
+    caption_style: CaptionStyleIn | None = Field(None, description="How burned-in captions look")
+
+
+class SubmitOptionsIn(RenderChoicesIn):
+    priority: int = Field(0, ge=-100, le=100, description="Higher is processed first")
+    force: bool = Field(False, description="Redo the download and transcript even when an "
+                                           "earlier submission of the same source has them")
     enhance: bool | None = Field(None, description="RNNoise speech enhancement before loudness "
                                                    "normalisation; unset: CLIP_ENHANCE")
+    min_clip_s: float | None = Field(None, ge=1, le=EDIT_MAX_S,
+                                     description="Shortest clip, seconds; unset: CLIP_MIN_SECONDS")
+    max_clip_s: float | None = Field(None, ge=1, le=EDIT_MAX_S,
+                                     description="Longest clip, seconds; unset: CLIP_MAX_SECONDS")
+    max_clips: int | None = Field(None, ge=1, le=50, description="Most clips; unset: CLIP_MAX_COUNT")
+    topic: Text | None = Field(None, max_length=200,
+                               description="A subject the clips should be about")
+    language: str | None = Field(None, pattern=LANGUAGE_PATTERN,
+                                 description="The spoken language as a Whisper language code "
+                                             "(en, de, yue...); unset: detected")
 
     def to_options(self, idempotency_key: str | None) -> SubmitOptions:
-        return SubmitOptions(self.priority, self.force, self.format, self.captions, self.enhance,
-                             idempotency_key)
+        style = self.caption_style.model_dump(exclude_none=True) if self.caption_style else None
+        return SubmitOptions(priority=self.priority, force=self.force, format=self.format,
+                             captions=self.captions, enhance=self.enhance, caption_style=style,
+                             min_clip_s=self.min_clip_s, max_clip_s=self.max_clip_s,
+                             max_clips=self.max_clips, topic=self.topic, language=self.language,
+                             idempotency_key=idempotency_key)
 
 
 class SubmitUrlIn(SubmitOptionsIn):
@@ -72,8 +113,18 @@ def _file_field(schema: dict[str, Any]) -> None:
 
 class SubmitFormIn(SubmitOptionsIn):
     """The same options as form fields beside `file` (form values are text, so "5" is 5
-    and "true"/"yes"/"1" are true)."""
+    and "true"/"yes"/"1" are true; `caption_style` is a JSON object as text)."""
     model_config = ConfigDict(strict=False, extra="forbid", json_schema_extra=_file_field)
+
+    @field_validator("caption_style", mode="before")
+    @classmethod
+    def _json_text(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except ValueError:
+                raise ValueError('must be a JSON object such as {"preset": "bold"}') from None
+        return value
 
 
 class AudioFormIn(Request):
@@ -91,6 +142,31 @@ class TokenQuery(BaseModel):
 
 class TranscriptQuery(TokenQuery):
     format: Literal["json", "srt", "vtt"] = "json"
+    download: bool = Field(False, description="Send as an attachment (to save) rather than "
+                                              "to show; the name is <video>-transcript.<format> "
+                                              "either way")
+
+
+class TokensQuery(BaseModel):
+    tokens: str = Field(pattern=TOKENS_PATTERN, max_length=5100,
+                        description="Up to 50 tokens, separated by commas")
+
+
+class ClipFileQuery(TokenQuery):
+    index: int = Field(ge=0, le=10_000, description="The clip's index")
+    file: Literal["mp4", "jpg", "srt", "vtt", "json"] = Field(
+        "mp4", description="mp4 (the clip), jpg (its thumbnail), srt or vtt (its captions), "
+                           "json (its manifest)")
+
+
+class ClipRenderIn(RenderChoicesIn):
+    """Renders one clip again. Unset options keep the clip's current ones."""
+    token: Token = Field(description="The video's token")
+    index: int = Field(ge=0, le=10_000, description="The clip's index")
+    start_s: float = Field(ge=0, description="New start in the source, seconds; snapped to the "
+                                            "start of the first word at or after it")
+    end_s: float = Field(gt=0, description="New end in the source, seconds; snapped to the end "
+                                          "of the last word at or before it")
 
 
 class CancelIn(Request):
@@ -138,6 +214,8 @@ class StepOut(Response):
 class VideoOut(Response):
     title: str | None
     source: str = Field(description="The submitted URL, or \"upload\"")
+    media_url: str | None = Field(None, description="The stored source, once downloaded, to "
+                                                    "preview; supports Range")
     duration_s: float | None
     language: str | None
     content_type: str | None
@@ -154,6 +232,37 @@ class TranscriptLinksOut(Response):
     srt: str
     vtt: str
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class CaptionStyleOut(Response):
+    preset: str | None
+    size: str
+    highlight: str
+    position: str
+
+
+class RenderJobOut(Response):
+    """The clip's latest re-render: its own job, apart from the video's."""
+    token: str = Field(description="The re-render job's handle")
+    status: Status
+    progress: float = Field(ge=0, le=1)
+    attempts: int
+    start_s: float
+    end_s: float
+    retry_at: str | None
+    failure_cause: str | None
+    failure_details: str | None
+    created_at: str
+    finished_at: str | None
+
+
+class ClipDownloadsOut(Response):
+    """The clip's files as attachments named <video>-<nn>-<title>.<ext>."""
+    video: str
+    thumbnail: str | None
+    srt: str | None
+    vtt: str | None
+    manifest: str | None
 
 
 class ClipOut(Response):
@@ -175,6 +284,11 @@ class ClipOut(Response):
     vtt_url: str | None = None
     manifest_url: str | None = Field(None, description="JSON: title, reason, hook, score, format, "
                                                        "source times and every word")
+    captions: bool | None = Field(None, description="Whether captions were asked for")
+    caption_style: CaptionStyleOut | None = None
+    downloads: ClipDownloadsOut | None = Field(None, description="Present once rendered")
+    render: RenderJobOut | None = Field(None, description="The latest re-render of this clip, "
+                                                          "if it was rendered again")
 
 
 class StatusOut(Response):
@@ -195,6 +309,38 @@ class StatusOut(Response):
     finished_at: str | None
     transcript: TranscriptLinksOut | None = Field(None, description="Present once transcribed")
     clips: list[ClipOut] | None = Field(None, description="Present once clips are found")
+    archive_url: str | None = Field(None, description="Everything in one zip (clips, thumbnails, "
+                                                      "captions, manifests, transcript); present "
+                                                      "once transcribed")
+
+
+class BriefOut(Response):
+    token: str
+    status: Status
+    pipeline_step: Literal[STEPS + (DONE,)]  # type: ignore[valid-type]
+    overall_progress: float = Field(ge=0, le=1)
+    title: str | None
+    source: str = Field(description="The submitted URL, or \"upload\"")
+    failure_cause: str | None
+    clips: int = Field(description="Clips found so far")
+    rendering: int = Field(description="Clips being rendered again now")
+    created_at: str
+    finished_at: str | None
+
+
+class StatusesOut(Response):
+    videos: list[BriefOut] = Field(description="In the order asked")
+    unknown: list[str] = Field(description="Tokens that name no video")
+
+
+class ClipRenderOut(Response):
+    token: str = Field(description="The re-render job's handle; follow it in the video's status, "
+                                   "clips[index].render")
+    video_token: str
+    index: int
+    status: Literal["queued"]
+    start_s: float = Field(description="After snapping to words")
+    end_s: float
 
 
 class WordOut(Response):
@@ -250,7 +396,7 @@ class AudioJobOut(Response):
 
 class ClaimedOut(Response):
     token: str
-    step: Literal[tuple(s.value for s in STEPS) + ("enhance_audio",)]  # type: ignore[valid-type]
+    step: Literal[tuple(s.value for s in Step)]  # type: ignore[valid-type]
     attempt: int
 
 

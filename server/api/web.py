@@ -15,6 +15,11 @@ def index():
     return send_from_directory(WEB_DIR, "index.html", max_age=0)
 
 
+@bp.get("/favicon.ico")
+def favicon():
+    return send_from_directory(WEB_DIR, "favicon.ico", mimetype="image/x-icon", max_age=86400)
+
+
 @bp.get("/static/<name>")
 def static_file(name: str):
     # send_from_directory refuses names that leave WEB_DIR

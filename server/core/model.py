@@ -69,9 +69,12 @@ CONTENT_TYPES = ("podcast", "lecture", "tutorial", "news", "commentary", "other"
 
 @dataclass
 class ClipBounds:
+    """What the clips of one video must respect: the settings' defaults, or what the
+    submitter chose (`min_clip_s`, `max_clip_s`, `max_clips`, `topic`)."""
     min_s: float = 15.0
     max_s: float = 90.0
     max_clips: int = 10
+    topic: str | None = None        # a subject the clips should be about; None: any
 
 
 @dataclass
@@ -95,13 +98,55 @@ class ClipAnalysis:
 
 FORMATS = ("landscape", "vertical", "square")
 
+# Caption size: the font's em as a share of the frame's width.
+CAPTION_SIZES = {"small": 0.055, "medium": 0.072, "large": 0.09}
+CAPTION_POSITIONS = ("bottom", "middle", "top")
+
+
+@dataclass(frozen=True)
+class CaptionStyle:
+    """How burned-in captions look. `bottom` sits above the bottom third on vertical video,
+    where platforms put their buttons."""
+    size: str = "medium"            # a key of CAPTION_SIZES
+    highlight: str = "#FFD600"      # the colour of the word being spoken, #RRGGBB
+    position: str = "bottom"        # one of CAPTION_POSITIONS
+
+    @property
+    def highlight_rgb(self) -> tuple[int, int, int]:
+        h = self.highlight.lstrip("#")
+        return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
+
+    @classmethod
+    def from_dict(cls, d: dict | None) -> "CaptionStyle":
+        """A stored style (extra keys, such as the preset's name, are ignored)."""
+        d, default = d or {}, cls()
+        return cls(d.get("size") or default.size, (d.get("highlight") or default.highlight).upper(),
+                   d.get("position") or default.position)
+
+    @classmethod
+    def choose(cls, preset: str | None = None, size: str | None = None,
+               highlight: str | None = None, position: str | None = None) -> "CaptionStyle":
+        """A preset (classic when none is named) with any of its parts overridden."""
+        base = CAPTION_PRESETS[preset or "classic"]
+        return cls(size or base.size, (highlight or base.highlight).upper(), position or base.position)
+
+
+CAPTION_PRESETS: dict[str, CaptionStyle] = {
+    "classic": CaptionStyle("medium", "#FFD600", "bottom"),
+    "bold": CaptionStyle("large", "#22D3EE", "middle"),
+    "minimal": CaptionStyle("small", "#A3E635", "bottom"),
+    "headline": CaptionStyle("large", "#F472B6", "top"),
+}
+
 
 @dataclass
 class RenderOptions:
-    """How a video's clips are rendered, chosen when the video is submitted."""
+    """How a video's clips are rendered, chosen when the video is submitted (and again for
+    one clip when it is re-rendered)."""
     format: str = "landscape"
     captions: bool = True           # burned in (vertical and square); the caption files are always written
     enhance: bool = False           # RNNoise speech enhancement before loudness normalisation
+    caption_style: CaptionStyle = field(default_factory=CaptionStyle)
 
     def to_dict(self) -> dict:
         return asdict(self)

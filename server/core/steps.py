@@ -14,6 +14,7 @@ from enum import StrEnum
 class Kind(StrEnum):
     VIDEO = "video"                      # a submitted video: download ... render
     AUDIO_ENHANCE = "audio_enhance"      # POST /public/audio/enhance: one step
+    CLIP_RENDER = "clip_render"          # POST /public/video/clips/render: one clip again
 
 
 class Step(StrEnum):
@@ -24,6 +25,7 @@ class Step(StrEnum):
     FIND_CLIPS = "find_clips"
     RENDER = "render"
     ENHANCE_AUDIO = "enhance_audio"
+    RENDER_CLIP = "render_clip"
 
 
 # What `pipeline_step` holds once the last step is done.
@@ -32,6 +34,7 @@ DONE = "done"
 PIPELINES: dict[Kind, tuple[Step, ...]] = {
     Kind.VIDEO: (Step.DOWNLOAD, Step.TRANSCRIBE, Step.CLASSIFY, Step.FIND_CLIPS, Step.RENDER),
     Kind.AUDIO_ENHANCE: (Step.ENHANCE_AUDIO,),
+    Kind.CLIP_RENDER: (Step.RENDER_CLIP,),
 }
 
 # A video's steps, in order (what the status of a video lists).

@@ -64,6 +64,12 @@ class PgCheckpointWriter:
         self.tx.run("save_audio_output", job_id=job_id, storage_key=storage_key,
                     duration_s=duration_s, bytes=bytes)
 
+    def save_clip_version(self, *, video_id: int, clip_index: int, start_s: float, end_s: float,
+                          video_key: str, thumbnail_key: str | None, outputs: dict) -> None:
+        self.tx.run("save_clip_version", video_id=video_id, clip_index=clip_index, start_s=start_s,
+                    end_s=end_s, video_key=video_key, thumbnail_key=thumbnail_key,
+                    outputs=Jsonb(outputs))
+
     def reuse(self, step: str, video_id: int) -> bool:
         query = _REUSE.get(Step(step))
         if query is None or self.tx.one(query, video_id=video_id) is None:

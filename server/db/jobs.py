@@ -96,6 +96,15 @@ class PgJobs:
     def audio_job(self, token: str) -> Row | None:
         return self.db.one("audio_job_by_token", token=token)
 
+    def enqueue_clip_render(self, *, video_id: int, token: str, payload: dict, priority: int,
+                            max_attempts: int) -> bool:
+        return self.db.one("enqueue_clip_render", video_id=video_id, token=token,
+                           payload=Jsonb(payload), priority=priority,
+                           max_attempts=max_attempts) is not None
+
+    def clip_renders(self, video_id: int) -> list[Row]:
+        return self.db.all("clip_renders_for_video", video_id=video_id)
+
     # -- counters ----------------------------------------------------------------------
     def job_counts(self) -> list[Row]:
         return self.db.all("metrics_jobs")

@@ -240,12 +240,27 @@ select v.id as video_id, v.token, v.source_kind, v.source_url, v.title, v.durati
        q.pipeline_step, q.status, q.progress, q.attempts, q.max_attempts, q.run_after,
        q.failure_cause, q.failure_details, q.updated_at, q.finished_at,
        a.tokens_used as analysis_tokens, s.tokens_used as clip_tokens,
-       coalesce(a.cost_usd, 0) + coalesce(s.cost_usd, 0) as cost_usd
+       coalesce(a.cost_usd, 0) + coalesce(s.cost_usd, 0) as cost_usd,
+       v.options, m.storage_key as media_key
 from videos v
 join video_processing_queue q on q.video_id = v.id and q.kind = 'video'
 left join video_analyses a on a.video_id = v.id
 left join video_clip_searches s on s.video_id = v.id
+left join video_media m on m.video_id = v.id
 where v.token = %(token)s;
+
+-- name: briefs_by_tokens
+-- The history's badges: several videos in one round trip, with how many clips each has and
+-- how many of them are being rendered again.
+select v.token, v.title, v.source_kind, v.source_url, v.created_at,
+       q.status, q.pipeline_step, q.progress, q.failure_cause, q.finished_at,
+       (select count(*) from video_clips c where c.video_id = v.id) as clips,
+       (select count(*) from video_processing_queue r
+        where r.video_id = v.id and r.kind = 'clip_render'
+          and r.status in ('queued', 'running', 'retrying')) as rendering
+from videos v
+join video_processing_queue q on q.video_id = v.id and q.kind = 'video'
+where v.token = any(%(tokens)s);
 
 -- name: transcript_by_token
 select t.* from video_transcripts t join videos v on v.id = t.video_id where v.token = %(token)s;
@@ -331,6 +346,30 @@ select q.id, q.status, q.pipeline_step, q.progress, q.attempts, q.max_attempts, 
 from video_processing_queue q
 left join audio_outputs o on o.job_id = q.id
 where q.token = %(token)s and q.kind = 'audio_enhance';
+
+-- name: enqueue_clip_render
+-- Refused (no row) while another render of the same clip waits or runs: the partial unique
+-- index video_processing_queue_one_live_render.
+insert into video_processing_queue (kind, video_id, token, pipeline_step, payload, priority, max_attempts)
+values ('clip_render', %(video_id)s, %(token)s, 'render_clip', %(payload)s, %(priority)s,
+        %(max_attempts)s)
+on conflict do nothing
+returning id;
+
+-- name: clip_renders_for_video
+select id, token, status, progress, attempts, max_attempts, run_after, failure_cause,
+       failure_details, payload, created_at, finished_at
+from video_processing_queue
+where video_id = %(video_id)s and kind = 'clip_render'
+order by id;
+
+-- name: save_clip_version
+-- A clip rendered again: its new bounds and files, in the transaction that completes the
+-- render job (fenced by that job's lease).
+update video_clips
+set start_s = %(start_s)s, end_s = %(end_s)s, video_key = %(video_key)s,
+    thumbnail_key = %(thumbnail_key)s, outputs = %(outputs)s, rendered_at = now()
+where video_id = %(video_id)s and clip_index = %(clip_index)s;
 
 -- name: save_audio_output
 insert into audio_outputs (job_id, storage_key, duration_s, bytes)

@@ -29,6 +29,9 @@ class PgVideos:
     def status(self, token: str) -> Row | None:
         return self.db.one("status_by_token", token=token)
 
+    def briefs(self, tokens: list[str]) -> list[Row]:
+        return self.db.all("briefs_by_tokens", tokens=tokens)
+
     def transcript(self, token: str) -> Row | None:
         return self.db.one("transcript_by_token", token=token)
 

@@ -78,6 +78,16 @@ def enhance_audio(ctx: StepContext) -> Save:
                                          duration_s=1.0, bytes=0)
 
 
+def render_clip(ctx: StepContext) -> Save:
+    _pause(ctx)
+    p = ctx.job.payload
+    return lambda w: w.save_clip_version(video_id=ctx.video_id, clip_index=int(p["clip_index"]),
+                                         start_s=p["start_s"], end_s=p["end_s"],
+                                         video_key=f"noop/{ctx.job.lease_owner}.mp4",
+                                         thumbnail_key=None, outputs={})
+
+
 STEPS: dict[Step, StepImpl] = {
     Step.DOWNLOAD: download, Step.TRANSCRIBE: transcribe, Step.CLASSIFY: classify,
-    Step.FIND_CLIPS: find_clips, Step.RENDER: render, Step.ENHANCE_AUDIO: enhance_audio}
+    Step.FIND_CLIPS: find_clips, Step.RENDER: render, Step.ENHANCE_AUDIO: enhance_audio,
+    Step.RENDER_CLIP: render_clip}

@@ -11,13 +11,17 @@ import json
 import logging
 import shutil
 import time
+from dataclasses import asdict
+from pathlib import Path
 
 from server.adapters.media_probe import probe, sha256_of
 from server.core.failures import LeaseLost, fatal
-from server.core.model import ClipBounds, ClipPlan, Classification, RenderOptions
+from server.core.model import (CaptionStyle, ClipBounds, ClipPlan, Classification, RenderOptions,
+                               Transcript)
 from server.core.steps import Step
 from server.core.stores import CheckpointWriter, Save
 from server.pipeline.context import StepContext, StepImpl
+from server.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +93,7 @@ def find_clips(ctx: StepContext) -> Save:
     row = ctx.analysis()
     classification = Classification(row["content_type"], row["confidence"], row["rationale"],
                                      row["topics"], analyzer=row["analyzer"])
-    bounds = ClipBounds(cfg.clip_min_s, cfg.clip_max_s, cfg.clip_max_count)
+    bounds = clip_bounds((ctx.video or {}).get("options") or {}, cfg)
     result = ctx.services.analyzer.find_clips(ctx.transcript(), classification, bounds, ctx.progress)
 
     def save(w: CheckpointWriter) -> None:
@@ -108,26 +112,16 @@ def render(ctx: StepContext) -> Save:
     media_path = s.storage.local_path(ctx.media()["storage_key"])
     clips = s.checkpoints.clips(ctx.video_id)
     transcript = ctx.transcript()
-    options = render_options(ctx.video.get("options") or {}, s.cfg)
-    outdir = ctx.workdir / "render"
-    outdir.mkdir(parents=True, exist_ok=True)
+    stored = ctx.video.get("options") or {}
     for n, c in enumerate(clips):
         if c["video_key"]:      # rendered by an earlier attempt: each clip is its own checkpoint
             continue
         plan = ClipPlan(c["start_s"], c["end_s"], c["title"], c["reason"], c["score"], c["hook"])
-        video_file, thumb_file = outdir / f"{c['clip_index']:02d}.mp4", outdir / f"{c['clip_index']:02d}.jpg"
-        result = s.renderer.render(media_path, plan, video_file, thumb_file, transcript, options)
         base = f"videos/{ctx.job.token}/clips/{c['clip_index']:02d}"
-        s.storage.put(base + ".mp4", video_file, "video/mp4")
-        s.storage.put(base + ".jpg", thumb_file, "image/jpeg")
-        outputs = {"method": result.method, "format": options.format,
-                   "captions_burned_in": options.captions and options.format != "landscape",
-                   "enhanced": options.enhance}
-        for kind, path in result.sidecars.items():
-            s.storage.put(base + path.suffix, path, SIDECAR_TYPES[path.suffix])
-            outputs[kind] = base + path.suffix
+        outputs = render_clip_files(ctx, media_path, plan, transcript, stored, base)
         if not s.checkpoints.save_rendered_clip(video_id=ctx.video_id, clip_index=c["clip_index"],
-                                                video_key=base + ".mp4", thumbnail_key=base + ".jpg",
+                                                video_key=outputs.pop("video_key"),
+                                                thumbnail_key=outputs.pop("thumbnail_key"),
                                                 outputs=outputs, owner=ctx.job.lease_owner):
             raise LeaseLost()
         ctx.progress((n + 1) / len(clips))
@@ -135,12 +129,49 @@ def render(ctx: StepContext) -> Save:
     return lambda w: None
 
 
-def render_options(stored: dict, cfg) -> RenderOptions:
+def render_clip_files(ctx: StepContext, media_path: Path, plan: ClipPlan, transcript: Transcript,
+                      stored: dict, base: str) -> dict:
+    """Renders one clip with the `stored` render options and stores its files under
+    `base` (+ .mp4, .jpg, .srt, .vtt, .json). Returns its storage keys (`video_key`,
+    `thumbnail_key`) and its outputs: how it was rendered and its caption files and
+    manifest."""
+    s = ctx.services
+    options = render_options(stored, s.cfg)
+    preset = (stored.get("caption_style") or {}).get("preset")
+    outdir = ctx.workdir / "render"
+    outdir.mkdir(parents=True, exist_ok=True)
+    name = base.rsplit("/", 1)[-1]
+    video_file, thumb_file = outdir / f"{name}.mp4", outdir / f"{name}.jpg"
+    result = s.renderer.render(media_path, plan, video_file, thumb_file, transcript, options)
+    s.storage.put(base + ".mp4", video_file, "video/mp4")
+    s.storage.put(base + ".jpg", thumb_file, "image/jpeg")
+    outputs: dict = {"video_key": base + ".mp4", "thumbnail_key": base + ".jpg",
+                     "method": result.method, "format": options.format, "captions": options.captions,
+                     "captions_burned_in": options.captions and options.format != "landscape",
+                     "caption_style": {"preset": preset, **asdict(options.caption_style)},
+                     "enhanced": options.enhance}
+    for kind, path in result.sidecars.items():
+        s.storage.put(base + path.suffix, path, SIDECAR_TYPES[path.suffix])
+        outputs[kind] = base + path.suffix
+    return outputs
+
+
+def render_options(stored: dict, cfg: Settings) -> RenderOptions:
     """The options saved with the video (checked at submit); defaults fill what is missing
     (videos submitted before an option existed)."""
     return RenderOptions(stored.get("format") or cfg.clip_format,
                          cfg.clip_captions if stored.get("captions") is None else stored["captions"],
-                         cfg.clip_enhance if stored.get("enhance") is None else stored["enhance"])
+                         cfg.clip_enhance if stored.get("enhance") is None else stored["enhance"],
+                         CaptionStyle.from_dict(stored.get("caption_style")))
+
+
+def clip_bounds(stored: dict, cfg: Settings) -> ClipBounds:
+    """The clip controls the submitter chose (checked at submit), the settings' defaults
+    for the others."""
+    def chosen(name: str, default):
+        return default if stored.get(name) is None else stored[name]
+    return ClipBounds(chosen("min_clip_s", cfg.clip_min_s), chosen("max_clip_s", cfg.clip_max_s),
+                      chosen("max_clips", cfg.clip_max_count), stored.get("topic") or None)
 
 
 STEPS: dict[Step, StepImpl] = {

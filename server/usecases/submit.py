@@ -7,12 +7,12 @@ import hashlib
 import re
 import secrets
 import shutil
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO
 
 from server.core.failures import StepError
-from server.core.model import RenderOptions
+from server.core.model import CaptionStyle, RenderOptions
 from server.core.urls import UnsafeUrl, check_url
 from server.services import Services
 from server.usecases import Refused
@@ -35,25 +35,47 @@ def printable(text: str) -> str:
 
 @dataclass
 class SubmitOptions:
-    """What a submitter may choose (the API models check the values; None: the default)."""
+    """What a submitter may choose (the API models check each value; None: the default)."""
     priority: int = 0
     force: bool = False             # redo download and transcript even if a checkpoint exists
     format: str | None = None
     captions: bool | None = None
     enhance: bool | None = None
+    caption_style: dict | None = None   # {preset, size, highlight, position}, each optional
+    min_clip_s: float | None = None
+    max_clip_s: float | None = None
+    max_clips: int | None = None
+    topic: str | None = None        # a subject the clips should be about
+    language: str | None = None     # the spoken language, when the submitter knows it
     idempotency_key: str | None = None
 
     def stored(self, s: Services) -> dict:
-        """The options saved with the video: render options with the defaults filled in."""
+        """The options saved with the video: render options with the defaults filled in,
+        and the clip controls and language the submitter chose. Refuses bounds that
+        contradict each other (with the settings' defaults filling what is unset)."""
         c = s.cfg
+        low = c.clip_min_s if self.min_clip_s is None else self.min_clip_s
+        high = c.clip_max_s if self.max_clip_s is None else self.max_clip_s
+        if low > high:
+            raise Refused("invalid", f"min_clip_s ({low:g} s) is longer than max_clip_s ({high:g} s)")
+        style = dict(self.caption_style or {})
         render = RenderOptions(self.format or c.clip_format,
                                c.clip_captions if self.captions is None else self.captions,
-                               c.clip_enhance if self.enhance is None else self.enhance)
-        return {**render.to_dict(), **({"force": True} if self.force else {})}
+                               c.clip_enhance if self.enhance is None else self.enhance,
+                               CaptionStyle.choose(**style))
+        chosen = {"min_clip_s": self.min_clip_s, "max_clip_s": self.max_clip_s,
+                  "max_clips": self.max_clips, "topic": (self.topic or "").strip() or None,
+                  "language": self.language}
+        return {**render.to_dict(),
+                "caption_style": {"preset": style.get("preset") or "classic",
+                                  **asdict(render.caption_style)},
+                **{k: v for k, v in chosen.items() if v is not None},
+                **({"force": True} if self.force else {})}
 
 
 def submit_url(s: Services, url: str, opts: SubmitOptions) -> str:
     """Checks the URL (scheme, host, public addresses) and queues it. Returns the token."""
+    options = opts.stored(s)
     try:
         fingerprint = check_url(url, allow_private=s.cfg.allow_private_urls)
     except UnsafeUrl as e:
@@ -61,7 +83,7 @@ def submit_url(s: Services, url: str, opts: SubmitOptions) -> str:
     return s.videos.create(token=new_token(), source_kind="url", source_url=url.strip(),
                            upload_key=None, fingerprint=fingerprint,
                            idempotency_key=opts.idempotency_key, title=None,
-                           options=opts.stored(s), priority=opts.priority,
+                           options=options, priority=opts.priority,
                            max_attempts=s.cfg.max_attempts)
 
 
@@ -69,6 +91,7 @@ def submit_file(s: Services, path: Path, *, filename: str, opts: SubmitOptions,
                 sha256: str | None = None) -> str:
     """A complete local file: refuses what is not a usable video within the limits, else
     moves it into storage and queues it. Returns the token."""
+    options = opts.stored(s)
     try:
         info = s.prober.probe(path)          # refuse what is not media before queueing it
         s.prober.check_complete(path, info.duration_s)
@@ -85,7 +108,7 @@ def submit_file(s: Services, path: Path, *, filename: str, opts: SubmitOptions,
     return s.videos.create(token=token, source_kind="upload", source_url=None, upload_key=key,
                            fingerprint="sha256:" + digest, idempotency_key=opts.idempotency_key,
                            title=printable(Path(filename).stem)[:200] or None,
-                           options=opts.stored(s), priority=opts.priority,
+                           options=options, priority=opts.priority,
                            max_attempts=s.cfg.max_attempts)
 
 

@@ -1,7 +1,7 @@
 """Reading a video's state, its transcript and its media, and cancelling it."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from server.core.stores import Row
@@ -15,6 +15,7 @@ class VideoState:
     job: Row               # the video and its queue row (status_by_token)
     attempts: list[Row]    # step_runs, oldest first
     clips: list[Row]
+    renders: list[Row] = field(default_factory=list)   # re-render jobs of its clips, oldest first
 
 
 def status(s: Services, token: str) -> VideoState:
@@ -22,7 +23,21 @@ def status(s: Services, token: str) -> VideoState:
     if row is None:
         raise Refused("not_found", "no video with this token")
     return VideoState(row, s.jobs.attempts_of_video(row["video_id"]),
-                      s.checkpoints.clips(row["video_id"]))
+                      s.checkpoints.clips(row["video_id"]), s.jobs.clip_renders(row["video_id"]))
+
+
+# A page polls its whole history at once; more tokens than this is not a person's history.
+BRIEFS_MAX = 50
+
+
+def briefs(s: Services, tokens: list[str]) -> tuple[list[Row], list[str]]:
+    """Several videos' states in one round trip, in the order asked, and the tokens that
+    name no video."""
+    wanted = list(dict.fromkeys(tokens))
+    if len(wanted) > BRIEFS_MAX:
+        raise Refused("invalid", f"ask for at most {BRIEFS_MAX} tokens at once")
+    found = {r["token"]: r for r in s.videos.briefs(wanted)}
+    return [found[t] for t in wanted if t in found], [t for t in wanted if t not in found]
 
 
 def transcript(s: Services, token: str) -> Row:
@@ -54,3 +69,21 @@ def media_file(s: Services, key: str) -> Path:
     if not path.is_file():
         raise Refused("not_found", "not found")
     return path
+
+
+def source_media(s: Services, token: str) -> Path | str:
+    """The stored source of a video, to preview: a local file, or where remote storage
+    serves it (a signed URL). Found through the video's own token, never through a storage
+    key, because a source reused from an earlier submission sits under that submission's
+    token, which must not leak."""
+    row = s.videos.status(token)
+    if row is None:
+        raise Refused("not_found", "no video with this token")
+    if not row.get("media_key"):
+        raise Refused("not_found", "the video has not been downloaded yet")
+    if s.cfg.storage_backend != "local":
+        return s.storage.url(row["media_key"])
+    try:
+        return s.storage.local_path(row["media_key"])
+    except FileNotFoundError:
+        raise Refused("not_found", "the source is missing from storage") from None

@@ -61,7 +61,7 @@ def test_document_lists_every_route_and_responses_are_closed(client, app):
     assert doc == document(app)
     documented = {p.replace("{", "<").replace("}", ">") for p in doc["paths"]}
     routes = {r.rule.replace("<path:key>", "<key>") for r in app.url_map.iter_rules()
-              if r.endpoint not in ("static", "web.index", "web.static_file", "openapi.openapi_json",
+              if r.endpoint not in ("static", "web.index", "web.static_file", "web.favicon", "openapi.openapi_json",
                                     "openapi.docs")}
     assert routes == documented
     # Every JSON object a response can carry forbids what it does not declare.

@@ -3,6 +3,7 @@ unit tests) rely on: an advance is all or nothing, fenced by the lease; kinds wi
 video have their own handle; the claim returns each job's kind and payload."""
 from __future__ import annotations
 
+import psycopg
 import pytest
 
 from server.core.steps import Step
@@ -57,3 +58,54 @@ def test_an_audio_job_has_its_own_token_payload_and_checkpoint(services, clean_d
         ("enhance_audio", "succeeded", True, None)]
     assert services.videos.status("audiotoken") is None      # not a video
     assert services.jobs.cancel("audiotoken") is False
+
+
+def _video_with_clip(clean_db) -> tuple[str, int]:
+    [token] = enqueue_noop_jobs(clean_db, 1)
+    vid = scalar(clean_db, "select id from videos where token = %s", token)
+    with psycopg.connect(clean_db) as c:
+        c.execute("""insert into video_clips (video_id, clip_index, start_s, end_s, title, reason, hook, score,
+                                              video_key)
+                     values (%s, 0, 1, 9, 't', 'r', '', 50, 'old.mp4'),
+                            (%s, 1, 10, 19, 'u', 'r', '', 40, 'old1.mp4')""", (vid, vid))
+        c.execute("update video_processing_queue set status = 'completed', pipeline_step = 'done' "
+                  "where video_id = %s", (vid,))
+    return token, vid
+
+
+def test_one_live_render_per_clip_and_the_video_job_stays_as_it_was(services, clean_db):
+    token, vid = _video_with_clip(clean_db)
+    enqueue = services.jobs.enqueue_clip_render
+    assert enqueue(video_id=vid, token="r1", payload={"clip_index": 0, "start_s": 2, "end_s": 8},
+                   priority=10, max_attempts=3)
+    assert not enqueue(video_id=vid, token="r2", payload={"clip_index": 0, "start_s": 1, "end_s": 8},
+                       priority=10, max_attempts=3)                  # clip 0 already has one waiting
+    assert enqueue(video_id=vid, token="r3", payload={"clip_index": 1, "start_s": 11, "end_s": 18},
+                   priority=10, max_attempts=3)                      # another clip may
+    assert [r["token"] for r in services.jobs.clip_renders(vid)] == ["r1", "r3"]
+    [job] = claim(services, ("render_clip",), 1, 30)
+    assert (job.kind, job.token, job.video_id, job.priority) == ("clip_render", "r1", vid, 10)
+    assert services.jobs.start_attempt(job, "w")["token"] == token    # the step reads its video
+    assert services.jobs.advance(job, "done", lambda w: w.save_clip_version(
+        video_id=vid, clip_index=0, start_s=2.0, end_s=8.0, video_key="new.mp4", thumbnail_key="new.jpg",
+        outputs={"format": "square"}))
+    assert rows(clean_db, "select clip_index, start_s, end_s, video_key, outputs->>'format' from video_clips "
+                          "order by clip_index") == [(0, 2.0, 8.0, "new.mp4", "square"),
+                                                     (1, 10.0, 19.0, "old1.mp4", None)]
+    status = services.videos.status(token)
+    assert (status["status"], status["pipeline_step"]) == ("completed", "done")
+    assert enqueue(video_id=vid, token="r4", payload={"clip_index": 0, "start_s": 1, "end_s": 8},
+                   priority=10, max_attempts=3)                      # the first is done: another may start
+    assert services.jobs.cancel(token) is False                      # the video is finished; renders aside
+
+
+def test_briefs_of_several_videos_in_one_query(services, clean_db):
+    token, vid = _video_with_clip(clean_db)
+    [other] = enqueue_noop_jobs(clean_db, 1)
+    services.jobs.enqueue_clip_render(video_id=vid, token="r1", payload={"clip_index": 1, "start_s": 11,
+                                                                         "end_s": 18},
+                                      priority=10, max_attempts=3)
+    briefs = {b["token"]: b for b in services.videos.briefs([token, other, "nobody"])}
+    assert set(briefs) == {token, other}
+    assert (briefs[token]["status"], briefs[token]["clips"], briefs[token]["rendering"]) == ("completed", 2, 1)
+    assert (briefs[other]["status"], briefs[other]["clips"], briefs[other]["rendering"]) == ("queued", 0, 0)

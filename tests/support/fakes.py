@@ -10,6 +10,7 @@ import itertools
 import shutil
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from server.core.failures import fatal
@@ -99,6 +100,9 @@ class FakeWriter:
     def save_audio_output(self, *, job_id, **row):
         self._put("audio", job_id, {"job_id": job_id, **row})
 
+    def save_clip_version(self, *, video_id, clip_index, **row):
+        self.pending.append(lambda: self.store.clip_rows[video_id][clip_index].update(row))
+
     def reuse(self, step, video_id):
         table = {"download": "media", "transcribe": "transcript"}[step]
         mine = self.store.fingerprints.get(video_id)
@@ -132,11 +136,25 @@ class FakeJobs:
                              "status": "queued", "priority": priority, "attempts": 0,
                              "max_attempts": max_attempts, "run_after": self.clock(), "lease_owner": None,
                              "lease_expires_at": None, "progress": 0.0, "failure_cause": None,
-                             "failure_details": None, "created": job_id}
+                             "failure_details": None, "created": job_id,
+                             "created_at": datetime.now(timezone.utc), "finished_at": None}
         return job_id
 
     def enqueue_audio(self, token, payload, max_attempts):
         self.add(kind=Kind.AUDIO_ENHANCE, token=token, payload=payload, max_attempts=max_attempts)
+
+    def enqueue_clip_render(self, *, video_id, token, payload, priority, max_attempts):
+        live = [r for r in self.rows.values() if r["kind"] == Kind.CLIP_RENDER and r["video_id"] == video_id
+                and r["payload"]["clip_index"] == payload["clip_index"]
+                and r["status"] in ("queued", "running", "retrying")]
+        if live:                        # the partial unique index of the real store
+            return False
+        self.add(kind=Kind.CLIP_RENDER, video_id=video_id, token=token, payload=payload,
+                 priority=priority, max_attempts=max_attempts)
+        return True
+
+    def clip_renders(self, video_id):
+        return [r for r in self.rows.values() if r["kind"] == Kind.CLIP_RENDER and r["video_id"] == video_id]
 
     def audio_job(self, token):
         for r in self.rows.values():
@@ -206,7 +224,8 @@ class FakeJobs:
         writer.commit()
         r.update(pipeline_step=next_step, status="completed" if next_step == DONE else "queued",
                  attempts=0, progress=0.0, lease_owner=None, lease_expires_at=None,
-                 run_after=self.clock(), failure_cause=None, failure_details=None)
+                 run_after=self.clock(), failure_cause=None, failure_details=None,
+                 finished_at=datetime.now(timezone.utc) if next_step == DONE else None)
         self._close(job.lease_owner, outcome, None, details)
         return True
 
@@ -307,9 +326,21 @@ class FakeVideos:
             return None
         assert self.jobs is not None
         job = next(r for r in self.jobs.rows.values() if r["video_id"] == v["id"] and r["kind"] == Kind.VIDEO)
+        media = self.checkpoints.media(v["id"])
         return {**v, **self.checkpoints.video_meta.get(v["id"], {}), **{k: job[k] for k in (
             "pipeline_step", "status", "progress", "attempts", "max_attempts", "failure_cause",
-            "failure_details")}, "video_id": v["id"]}
+            "failure_details")}, "video_id": v["id"], "media_key": media["storage_key"] if media else None}
+
+    def briefs(self, tokens):
+        out = []
+        for t in tokens:
+            row = self.status(t)
+            if row is not None:
+                assert self.jobs is not None
+                out.append({**row, "clips": len(self.checkpoints.clip_rows.get(row["video_id"], {})),
+                            "rendering": sum(1 for r in self.jobs.clip_renders(row["video_id"])
+                                             if r["status"] in ("queued", "running", "retrying"))})
+        return out
 
     def transcript(self, token):
         v = self._row(token)
@@ -378,6 +409,24 @@ class FakeStorage:
 
     def delete_prefix(self, prefix):
         shutil.rmtree(self.root / prefix, ignore_errors=True)
+
+
+class FakeRenderer:
+    """Writes small files that say what was asked: the clip's bounds and the options."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+
+    def render(self, media, clip, out_video, out_thumb, transcript=None, options=None, progress=None):
+        from server.core.model import RenderResult
+        self.calls.append((clip.start_s, clip.end_s, options))
+        out_video.write_bytes(f"MP4 {clip.start_s}-{clip.end_s} {options.format if options else ''}".encode())
+        out_thumb.write_bytes(b"JPEG")
+        sidecars = {}
+        for kind, ext in (("srt", ".srt"), ("vtt", ".vtt"), ("manifest", ".json")):
+            sidecars[kind] = out_video.with_suffix(ext)
+            sidecars[kind].write_text(f"{kind} of {clip.title}", encoding="utf-8")
+        return RenderResult("fake", clip.start_s, clip.end_s, sidecars)
 
 
 @dataclass
