@@ -11,6 +11,7 @@ schemathesis run can check them strictly.
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
@@ -53,7 +54,10 @@ class Response(BaseModel):
 
 class CaptionStyleIn(Request):
     """A preset, with any of its parts changed. Unset: the preset's (classic when no
-    preset is named)."""
+    preset is named). `x-presets` in the schema lists what each preset sets (the web page
+    reads it from /openapi.json)."""
+    model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra={
+        "x-presets": {name: asdict(style) for name, style in CAPTION_PRESETS.items()}})
     preset: Literal[tuple(CAPTION_PRESETS)] | None = Field(  # type: ignore[valid-type]
         None, description="classic (medium, yellow, bottom), bold (large, cyan, middle), "
                           "minimal (small, lime, bottom), headline (large, pink, top)")

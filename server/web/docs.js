@@ -27,7 +27,7 @@ function operation(doc, path, method, op) {
     const rows = op.parameters.map((p) => el("tr", {},
       el("td", {}, el("code", {}, p.name)), el("td", {}, p.in),
       el("td", {}, p.required ? "required" : "optional"), el("td", {}, p.description || "")));
-    detail.append(el("h4", {}, "Parameters"), el("table", {}, ...rows));
+    detail.append(el("h4", {}, "Parameters"), el("div", {class: "table-wrap"}, el("table", {}, ...rows)));
   }
   if (op.requestBody) {
     detail.append(el("h4", {}, "Request body"));

@@ -2,50 +2,12 @@
 download the clips; upload a file; a failure shown in words; tokens kept per browser."""
 from __future__ import annotations
 
-import threading
-import time
 from pathlib import Path
 
-import pytest
-from playwright.sync_api import expect, sync_playwright
-from werkzeug.serving import make_server
+from playwright.sync_api import expect
 
-from tests.support import ROOT, copy_to
-
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = ROOT / "tests" / "artifacts"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-dev-shm-usage"]
-
-
-def wait_until(predicate, timeout_s: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.2)
-
-
-@pytest.fixture
-def live_server(app):
-    """The app on a real port, with a worker processing its jobs."""
-    from server.worker import Worker
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    worker = Worker(app.extensions["services"], concurrency=1)
-    threading.Thread(target=worker.run_forever, kwargs={"poll_s": 0.3}, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    worker.shutdown(grace_s=10)
-    server.shutdown()
-
-
-@pytest.fixture
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/setup.sh (installs Debian chromium)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
+from tests.support import copy_to
+from tests.support.browser import ARTIFACTS, wait_until
 
 
 def test_page_end_to_end(live_server, browser, media_server, media_dir, short_talk, tiny_video):
@@ -65,7 +27,9 @@ def test_page_end_to_end(live_server, browser, media_server, media_dir, short_ta
     assert page.text_content("#job-status") == "failed"
 
     # a link that works: steps advance, clips appear with titles, reasons and scores
+    # (landscape: the creator's flow in vertical is tests/e2e/test_web_creator.py)
     url = media_server.url(copy_to(media_dir, short_talk[0]))
+    page.check("input[name=format][value=landscape]")
     page.fill("#url-input", url)
     page.click("#url-submit")
     page.wait_for_selector("#history li:nth-child(2)")
@@ -78,7 +42,7 @@ def test_page_end_to_end(live_server, browser, media_server, media_dir, short_ta
     first = clips.first
     assert first.locator("h3").text_content().strip()
     assert first.locator(".reason").text_content().strip()
-    assert 0 <= int(first.locator(".score").text_content()) <= 100
+    assert 0 <= int(first.locator(".score strong").text_content()) <= 100
     # the preview really plays: the browser loaded the clip's metadata
     wait_until(lambda: page.evaluate("document.querySelector('.clip video').readyState") >= 1)
     assert page.evaluate("document.querySelector('.clip video').duration") > 5
