@@ -67,7 +67,9 @@ def test_document_lists_every_route_and_responses_are_closed(client, app):
     # Every JSON object a response can carry forbids what it does not declare.
     schemas = doc["components"]["schemas"]
     for name in ("StatusOut", "ClipOut", "StepOut", "VideoOut", "TokenOut", "ErrorOut", "UploadOut",
-                 "TranscriptOut", "SegmentOut", "WordOut", "AudioJobOut", "ProcessOut", "HealthOut"):
+                 "TranscriptOut", "SegmentOut", "WordOut", "AudioJobOut", "ProcessOut", "HealthOut",
+                 "StatusesOut", "BriefOut", "ClipRenderOut", "RenderJobOut", "ClipDownloadsOut",
+                 "CaptionStyleOut"):
         assert schemas[name]["additionalProperties"] is False, name
 
 
@@ -76,11 +78,18 @@ def test_document_names_every_option_and_output(client):
     schemas = doc["components"]["schemas"]
     submit = doc["paths"]["/public/video"]["post"]["requestBody"]["content"]
     assert set(submit) == {"application/json", "multipart/form-data"}
-    for option in ("video_url", "priority", "force", "format", "captions", "enhance"):
+    for option in ("video_url", "priority", "force", "format", "captions", "enhance", "caption_style",
+                   "min_clip_s", "max_clip_s", "max_clips", "topic", "language"):
         assert option in schemas["SubmitUrlIn"]["properties"], option
+    assert set(schemas["CaptionStyleIn"]["x-presets"]) >= {"classic", "bold", "minimal"}
+    for option in ("token", "index", "start_s", "end_s", "format", "captions", "caption_style"):
+        assert option in schemas["ClipRenderIn"]["properties"], option
     assert schemas["SubmitUrlIn"]["properties"]["priority"]["type"] == "integer"
-    for field in ("srt_url", "vtt_url", "manifest_url", "format", "method"):
+    for field in ("srt_url", "vtt_url", "manifest_url", "format", "method", "downloads", "render",
+                  "caption_style"):
         assert field in schemas["ClipOut"]["properties"], field
-    for path in ("/public/audio/enhance", "/public/uploads", "/public/uploads/{upload_id}/complete",
+    for path in ("/public/video/clips/render", "/public/video/clips/download", "/public/video/download",
+                 "/public/video/statuses", "/public/video/source",
+                 "/public/audio/enhance", "/public/uploads", "/public/uploads/{upload_id}/complete",
                  "/healthz", "/metrics", "/internal/perform-video-processing"):
         assert path in doc["paths"], path

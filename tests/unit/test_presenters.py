@@ -57,3 +57,42 @@ def test_an_undeclared_clip_output_breaks_the_contract_loudly():
     # contract (and so to /openapi.json) before clients see it.
     with pytest.raises(ValidationError):
         status_out(VideoState(job_row(), [], [clip_row(format="wide")]), Storage(), "http://h")
+
+
+def test_a_reused_source_is_previewed_through_the_videos_own_token():
+    # The stored source of a resubmitted file sits under the first submitter's token: the
+    # status must not hand that token out.
+    body = status_out(VideoState(job_row(media_key="videos/FIRSTSUBMITTER/source.mp4"), [], []),
+                      Storage(), "http://h").model_dump(mode="json", exclude_unset=True)
+    assert body["video"]["media_url"] == "http://h/public/video/source?token=t"
+    assert "FIRSTSUBMITTER" not in str(body)
+
+
+def test_each_clip_has_named_downloads_and_its_latest_rerender():
+    now = datetime.now(timezone.utc)
+    renders = [{"token": f"r{i}", "status": status, "progress": 0.5, "attempts": 1, "run_after": now,
+                "failure_cause": None, "failure_details": None, "created_at": now, "finished_at": None,
+                "payload": {"clip_index": 0, "start_s": 2.0, "end_s": 9.0 + i}}
+               for i, status in enumerate(("completed", "running"))]
+    base = "videos/t/clips/00"
+    clip = clip_row(srt=base + ".srt", vtt=base + ".vtt", manifest=base + ".json", captions=True,
+                    caption_style={"preset": "bold", "size": "large", "highlight": "#22D3EE", "position": "middle"})
+    body = status_out(VideoState(job_row(), [], [clip], renders), Storage(), "http://h").model_dump(
+        mode="json", by_alias=True, exclude_unset=True)
+    view = body["clips"][0]
+    assert view["render"]["token"] == "r1" and view["render"]["status"] == "running"   # the latest
+    assert view["render"]["end_s"] == 10.0
+    assert view["downloads"]["video"] == "http://h/public/video/clips/download?token=t&index=0&file=mp4"
+    assert view["downloads"]["manifest"].endswith("file=json")
+    assert view["caption_style"]["preset"] == "bold"
+    assert body["archive_url"] == "http://h/public/video/download?token=t"
+
+
+def test_a_brief_counts_finished_steps_whole():
+    from server.api.presenters import brief_out
+    now = datetime.now(timezone.utc)
+    row = {"token": "t", "status": "running", "pipeline_step": "classify", "progress": 0.5, "title": None,
+           "source_kind": "url", "source_url": "https://e.com/a.mp4", "failure_cause": None, "clips": 0,
+           "rendering": 0, "created_at": now, "finished_at": None}
+    assert brief_out(row).overall_progress == 0.5          # two of five done, the third half done
+    assert brief_out({**row, "status": "completed", "pipeline_step": "done", "progress": 0}).overall_progress == 1
