@@ -2,7 +2,10 @@
 
 Objects live in memory. It checks the service key (apikey header and bearer token), the
 bucket's size limit and allowed MIME types, answers duplicates without x-upsert with 409,
-and answers errors in Storage's JSON shape ({"statusCode", "error", "message"}). Signed
+and answers errors in Storage's JSON shape ({"statusCode", "error", "message"}). A type the
+bucket does not allow is refused as Supabase refuses it (400 with statusCode 415,
+`invalid_mime_type`). By default the bucket is configured from the project's
+`supabase/config.toml` (`bucket_config`), so tests meet the limits a deployment has. Signed
 URLs carry an HMAC token that the GET checks. `fail_next(n, status)` makes the next n
 requests fail, to exercise the client's handling of outages.
 """
@@ -13,20 +16,50 @@ import email.policy
 import hashlib
 import hmac
 import json
+import re
 import threading
 import time
+import tomllib
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 _SIGNING_SECRET = b"fake-storage-signing-secret"
+CONFIG_TOML = Path(__file__).resolve().parents[1] / "supabase" / "config.toml"
+_UNITS = {"": 1, "B": 1, "KB": 1000, "MB": 1000 ** 2, "GB": 1000 ** 3,
+          "KIB": 1 << 10, "MIB": 1 << 20, "GIB": 1 << 30}
+
+
+def parse_size(value: str | int) -> int:
+    """A Supabase CLI size ("5GiB", "50MB", 1024) in bytes."""
+    if isinstance(value, int):
+        return value
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*", value)
+    if not m or m.group(2).upper() not in _UNITS:
+        raise ValueError(f"not a size: {value!r}")
+    return int(float(m.group(1)) * _UNITS[m.group(2).upper()])
+
+
+def bucket_config(bucket: str = "media", path: Path = CONFIG_TOML) -> dict:
+    """{"size_limit", "allowed"} of a bucket as the Supabase CLI project declares it."""
+    declared = tomllib.loads(path.read_text())["storage"]["buckets"][bucket]
+    return {"size_limit": parse_size(declared["file_size_limit"]),
+            "allowed": tuple(declared.get("allowed_mime_types") or ())}
 
 
 class FakeStorage:
-    def __init__(self, service_key: str, bucket: str = "media", *, size_limit: int = 50 << 20,
-                 allowed_mime_types: tuple[str, ...] = ("video/*", "image/*")):
+    def __init__(self, service_key: str, bucket: str = "media", *, size_limit: int | None = None,
+                 allowed_mime_types: tuple[str, ...] | None = None):
+        """The bucket's size limit and allowed types default to supabase/config.toml's."""
         self.service_key = service_key
-        self.buckets = {bucket: {"size_limit": size_limit, "allowed": allowed_mime_types}}
+        try:
+            declared = bucket_config(bucket)
+        except KeyError:                        # a bucket the project does not declare
+            declared = {"size_limit": 50 << 20, "allowed": ()}
+        self.buckets = {bucket: {
+            "size_limit": declared["size_limit"] if size_limit is None else size_limit,
+            "allowed": declared["allowed"] if allowed_mime_types is None else allowed_mime_types}}
         self.objects: dict[tuple[str, str], tuple[bytes, str]] = {}   # (bucket, key) -> (data, type)
         self.requests: list[tuple[str, str]] = []
         self._failures: list[int] = []
@@ -144,7 +177,7 @@ class FakeStorage:
                     return self._error(413, "Payload too large",
                                        "The object exceeded the maximum allowed size")
                 allowed = fake.buckets[bucket]["allowed"]
-                if not any(mime == a or (a.endswith("/*") and mime.startswith(a[:-1])) for a in allowed):
+                if allowed and not any(mime == a or (a.endswith("/*") and mime.startswith(a[:-1])) for a in allowed):
                     return self._error(400, "invalid_mime_type", f"mime type {mime} is not supported", code=415)
                 with fake._lock:
                     if (bucket, key) in fake.objects and not upsert:

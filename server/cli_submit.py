@@ -12,6 +12,7 @@ from tqdm import tqdm
 
 from server import open_services
 from server.adapters.media_probe import probe, sha256_of
+from server.core.media_types import content_type
 from server.core.urls import UnsafeUrl, check_url
 from server.core.steps import STEPS
 from server.settings import load_settings
@@ -35,7 +36,7 @@ def _enqueue_source(s, source: str, priority: int) -> str:
     staged = s.cfg.data_dir / "uploads" / token / path.name
     staged.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(path, staged)
-    s.storage.put(key, staged, "video/mp4")
+    s.storage.put(key, staged, content_type(key))
     return enqueue(s, token=token, kind="upload", url=None, upload_key=key,
                    fingerprint="sha256:" + sha256_of(path), title=path.stem, priority=priority)
 

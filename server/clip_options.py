@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from server.core.model import FORMATS, RenderOptions
 
-SIDECAR_TYPES = {".srt": "application/x-subrip", ".vtt": "text/vtt", ".json": "application/json"}
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 

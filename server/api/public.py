@@ -11,6 +11,7 @@ from flask import Blueprint, Response, jsonify, request, send_file
 from server import get_db, get_services
 from server.adapters.media_probe import check_complete, probe
 from server.api.presenters import status_view
+from server.core.media_types import content_type
 from server.core.urls import UnsafeUrl, check_url
 from server.clip_options import parse_options
 from server.core.failures import StepError
@@ -114,7 +115,7 @@ def _submit_upload():
         if size == 0:
             return error("the uploaded file is empty")
         return accept_file(path, token=token, sha256=digest.hexdigest(), filename=f.filename,
-                           mimetype=f.mimetype, priority=priority, force=force,
+                           priority=priority, force=force,
                            options=options)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
@@ -125,7 +126,7 @@ def upload_suffix(filename: str) -> str:
     return suffix if suffix.isascii() and suffix[1:].isalnum() else ".bin"
 
 
-def accept_file(path: Path, *, token: str, sha256: str, filename: str, mimetype: str | None,
+def accept_file(path: Path, *, token: str, sha256: str, filename: str,
                 priority: int = 0, force: bool = False, options: dict | None = None):
     """A complete uploaded file: refuse what is not a video within the limits, else store
     it and queue it. Returns the response."""
@@ -138,7 +139,7 @@ def accept_file(path: Path, *, token: str, sha256: str, filename: str, mimetype:
     if info.duration_s > s.cfg.max_duration_s:
         return error(f"the video lasts {info.duration_s:.0f} s; the limit is {s.cfg.max_duration_s:.0f} s", 413)
     key = f"uploads/{token}/{path.name}"
-    s.storage.put(key, path, mimetype or "application/octet-stream")
+    s.storage.put(key, path, content_type(key))
     token, err = _enqueue(token=token, kind="upload", url=None, upload_key=key,
                           fingerprint="sha256:" + sha256, title=printable(Path(filename).stem)[:200],
                           priority=priority, force=force,
@@ -208,10 +209,6 @@ def transcript():
                    duration_s=row["duration_s"], segments=row["segments"])
 
 
-_MEDIA_TYPES = {".mp4": "video/mp4", ".jpg": "image/jpeg", ".srt": "application/x-subrip",
-                ".vtt": "text/vtt", ".json": "application/json"}
-
-
 @bp.get("/media/<path:key>")
 def media(key: str):
     """Local storage only (Supabase Storage hands out signed URLs instead). Keys contain
@@ -222,5 +219,5 @@ def media(key: str):
         path = get_services().storage.local_path(key)
     except (FileNotFoundError, ValueError, AttributeError):
         return error("not found", 404)
-    return send_file(path, mimetype=_MEDIA_TYPES.get(path.suffix, "application/octet-stream"),
+    return send_file(path, mimetype=content_type(path),
                      conditional=True, max_age=3600)

@@ -169,7 +169,7 @@ def _finish(upload: dict, sha: str):
     os.replace(part, path)                 # atomic: the upload becomes the source whole
     try:
         body, status = accept_file(path, token=new_token(), sha256=sha,
-                                   filename=upload["filename"], mimetype=None)
+                                   filename=upload["filename"])
         if status == 202:
             get_db().run("finish_upload", id=upload["id"], token=body.json["token"])
         return body, status

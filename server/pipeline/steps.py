@@ -18,9 +18,10 @@ from typing import Callable
 from psycopg.types.json import Jsonb
 
 from server.adapters.media_probe import probe, sha256_of
-from server.clip_options import SIDECAR_TYPES, render_options
+from server.clip_options import render_options
 from server.db import Tx
 from server.core.failures import LeaseLost, fatal
+from server.core.media_types import content_type
 from server.core.steps import Step
 from server.core.model import ClipBounds, ClipPlan, Classification, Progress, Transcript
 from server.services import Services
@@ -70,7 +71,7 @@ def download(ctx: StepContext) -> Save:
     size, digest = path.stat().st_size, sha256_of(path)
     if video["source_kind"] == "url":
         key = f"videos/{video['token']}/source{path.suffix or '.mp4'}"
-        s.storage.put(key, path, "video/mp4")
+        s.storage.put(key, path, content_type(key))
         shutil.rmtree(ctx.workdir / "download", ignore_errors=True)
 
     def save(tx: Tx) -> None:
@@ -148,13 +149,13 @@ def render(ctx: StepContext) -> Save:
         video_file, thumb_file = outdir / f"{c['clip_index']:02d}.mp4", outdir / f"{c['clip_index']:02d}.jpg"
         result = s.renderer.render(media_path, plan, video_file, thumb_file, transcript, options)
         base = f"videos/{ctx.video['token']}/clips/{c['clip_index']:02d}"
-        s.storage.put(base + ".mp4", video_file, "video/mp4")
-        s.storage.put(base + ".jpg", thumb_file, "image/jpeg")
+        s.storage.put(base + ".mp4", video_file, content_type(video_file))
+        s.storage.put(base + ".jpg", thumb_file, content_type(thumb_file))
         outputs = {"method": result.method, "format": options.format,
                    "captions_burned_in": options.captions and options.format != "landscape",
                    "enhanced": options.enhance}
         for kind, path in result.sidecars.items():
-            s.storage.put(base + path.suffix, path, SIDECAR_TYPES[path.suffix])
+            s.storage.put(base + path.suffix, path, content_type(path))
             outputs[kind] = base + path.suffix
         if not s.db.one("save_rendered_clip", video_id=ctx.video_id, clip_index=c["clip_index"],
                         video_key=base + ".mp4", thumbnail_key=base + ".jpg", outputs=Jsonb(outputs),
