@@ -136,6 +136,8 @@ class FakeStorage:
                 if not self._authorised():
                     self._body()
                     return None
+                if method == "POST" and rest.startswith("sign/") and "/" not in rest[len("sign/"):]:
+                    return self._sign_many(rest[len("sign/"):])
                 if method == "POST" and rest.startswith("sign/"):
                     return self._sign(rest[len("sign/"):])
                 if method == "POST" and rest.startswith("list/"):
@@ -204,6 +206,24 @@ class FakeStorage:
                 expires_at = int(time.time()) + int(body.get("expiresIn", 60))
                 token = fake.sign(bucket, key, expires_at)
                 self._reply(200, {"signedURL": f"/object/sign/{bucket}/{key}?token={token}"})
+
+            def _sign_many(self, bucket: str) -> None:
+                """POST /object/sign/<bucket> {"paths", "expiresIn"}: one answer per path,
+                with an error instead of a URL for a missing object."""
+                body = json.loads(self._body() or b"{}")
+                if bucket not in fake.buckets:
+                    return self._error(400, "Bucket not found", "Bucket not found", code=404)
+                expires_at = int(time.time()) + int(body.get("expiresIn", 60))
+                answer = []
+                for key in body.get("paths") or []:
+                    if (bucket, key) in fake.objects:
+                        token = fake.sign(bucket, key, expires_at)
+                        answer.append({"error": None, "path": key,
+                                       "signedURL": f"/object/sign/{bucket}/{key}?token={token}"})
+                    else:
+                        answer.append({"error": "Either the object does not exist or you do not "
+                                                "have access to it", "path": key, "signedURL": None})
+                self._reply(200, answer)
 
             def _signed_get(self, rest: str, query: dict) -> None:
                 bucket, _, key = rest.partition("/")

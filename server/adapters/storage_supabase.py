@@ -4,7 +4,9 @@ Uploads go through storage3 with the object's content type; the client is given 
 file, which httpx streams as multipart in chunks, so a multi-GB source is never read into
 memory at once. Downloads stream to a local cache, because ffmpeg and Whisper need files:
 storage3's `download` returns the whole object as bytes, so this adapter fetches the same
-authenticated object endpoint with a streaming GET instead. Clients get signed URLs.
+authenticated object endpoint with a streaming GET instead. Clients get signed URLs: `urls`
+signs every file of a status response in one request (`create_signed_urls`), and signed
+URLs are reused until half their lifetime has passed.
 
 Every Storage failure becomes a StepError: 5xx, 429 and connection errors are retryable
 (`storage_unavailable`), a 413 is fatal (`too_large`), anything else is fatal
@@ -18,6 +20,7 @@ import shutil
 import threading
 import time
 from pathlib import Path
+from typing import Sequence
 
 import httpx
 from storage3.exceptions import StorageApiError
@@ -122,6 +125,30 @@ class SupabaseStorage:
         with self._lock:
             self._signed[key] = (signed, now + self.signed_url_s / 2)
         return signed
+
+    def urls(self, keys: Sequence[str]) -> dict[str, str]:
+        """Signed URLs for many keys in one request. Keys Storage cannot sign (no such
+        object) are left out of the answer."""
+        now = time.monotonic()
+        found: dict[str, str] = {}
+        with self._lock:
+            for key in dict.fromkeys(keys):
+                hit = self._signed.get(key)
+                if hit and hit[1] > now:
+                    found[key] = hit[0]
+        wanted = [key for key in dict.fromkeys(keys) if key not in found]
+        if not wanted:
+            return found
+        try:
+            signed = self.bucket.create_signed_urls(wanted, self.signed_url_s)
+        except (StorageApiError, httpx.HTTPError) as e:
+            raise _storage_error(e, f"signing {len(wanted)} objects") from e
+        with self._lock:
+            for item in signed:
+                if item["signedURL"] and not item["error"]:
+                    found[item["path"]] = item["signedURL"]
+                    self._signed[item["path"]] = (item["signedURL"], now + self.signed_url_s / 2)
+        return found
 
     def _list_files(self, prefix: str) -> list[str]:
         """Every object under prefix. Storage lists one folder level at a time; entries

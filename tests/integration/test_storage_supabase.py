@@ -164,3 +164,18 @@ def test_status_returns_signed_urls(fake, app_config):
         assert app.test_client().get("/public/media/videos/tok123/clips/00.mp4").status_code == 404
     finally:
         app.extensions["services"].db.close()
+
+
+def test_urls_signs_many_objects_in_one_request_and_reuses_them(fake, storage):
+    keys = [f"videos/tok/clips/{i:02d}{ext}" for i in range(3)
+            for ext in (".mp4", ".jpg", ".srt", ".vtt", ".json")]
+    for key in keys:
+        fake.objects[("media", key)] = (key.encode(), "application/octet-stream")
+    before = len(fake.requests)
+    signed = storage.urls(keys + ["videos/tok/clips/09.mp4"])     # one object is missing
+    assert fake.requests[before:] == [("POST", "/storage/v1/object/sign/media")]
+    assert set(signed) == set(keys)
+    assert httpx.get(signed[keys[7]]).content == keys[7].encode()
+    before = len(fake.requests)
+    assert storage.urls(keys) == signed and storage.url(keys[0]) == signed[keys[0]]
+    assert len(fake.requests) == before                            # reused while fresh
