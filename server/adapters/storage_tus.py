@@ -68,13 +68,18 @@ def upload(base_url: str, headers: dict[str, str], bucket: str, key: str, src: P
             raise _refusal(r)
         location = urljoin(endpoint + "/", r.headers["Location"])
         offset, failures = 0, 0
+        # One buffer for every chunk: httpx's request and its body stream refer to each
+        # other, so a fresh bytes object per chunk would wait for the cycle collector and a
+        # multi-GB upload could hold hundreds of MB. A view of the buffer, with its length
+        # given, goes out as a plain (not chunked) body.
+        buffer = bytearray(CHUNK_BYTES)
         with open(src, "rb") as f:
             while offset < size:
                 f.seek(offset)
-                chunk = f.read(CHUNK_BYTES)
+                chunk = memoryview(buffer)[:f.readinto(buffer)]
                 try:
-                    r = client.patch(location, content=chunk, headers={
-                        **tus, "Upload-Offset": str(offset),
+                    r = client.patch(location, content=iter([chunk]), headers={
+                        **tus, "Upload-Offset": str(offset), "Content-Length": str(len(chunk)),
                         "Content-Type": "application/offset+octet-stream"})
                     if r.status_code == 204:
                         offset, failures = int(r.headers["Upload-Offset"]), 0
