@@ -48,7 +48,7 @@ ENV PATH=/app/.venv/bin:$PATH
 
 # torch first, with the CUDA 12 libraries it needs, from PyTorch's index (the one package
 # the lock leaves out); then the runtime lock, every package hash-checked, from PyPI.
-RUN pip install --index-url "$TORCH_INDEX" "$(grep -E '^torch==' requirements.txt)" \
+RUN pip install --index-url "$TORCH_INDEX" "$(grep -oE '^torch==[^[:space:]#]+' requirements.txt)" \
  && python -c "import torch, sys; cuda = torch.version.cuda; \
 sys.exit(0 if cuda is None or cuda.startswith('12.') else f'torch is built for CUDA {cuda}; CTranslate2 needs 12')" \
  && pip install --index-url https://pypi.org/simple --require-hashes --no-deps -r requirements.lock

@@ -32,7 +32,7 @@ if [ "$(cat .venv/.requirements.sha256 2>/dev/null)" != "$want" ]; then
   # torch alone, from the index of the build this host needs (PyPI's Linux wheel is the
   # CUDA 13 build). On a machine that keeps wheels locally, pip's own configuration may
   # supply it when that index is out of reach.
-  .venv/bin/python -m pip install -q --no-deps --index-url "$TORCH_INDEX" "$(grep -E '^torch==' requirements.txt)"
+  .venv/bin/python -m pip install -q --no-deps --index-url "$TORCH_INDEX" "$(grep -oE '^torch==[^[:space:]#]+' requirements.txt)"
   "${pypi[@]}" install -q --index-url https://pypi.org/simple --require-hashes --no-deps -r "$LOCK"
   "${pypi[@]}" install -q --no-deps --no-build-isolation --editable .
   echo "$want" > .venv/.requirements.sha256
