@@ -13,6 +13,7 @@ from server.api.schemas import (CancelIn, CancelOut, StatusesOut, StatusOut, Sub
                                 SubmitHeaders, SubmitUrlIn, TokenOut, TokenQuery, TokensQuery,
                                 TranscriptOut, TranscriptQuery)
 from server.core import names
+from server.core.media_types import content_type
 from server.core.subtitles import segment_cues, to_srt, to_vtt
 from server import get_services as services
 from server.usecases import Refused, videos
@@ -21,10 +22,6 @@ from server.usecases.submit import receive, staging_dir, submit_file, submit_url
 bp = Blueprint("public", __name__, url_prefix="/public")
 
 SUBMIT_HINT = 'send JSON {"video_url": "https://..."} or a multipart form with a \'file\' field'
-_MEDIA_TYPES = {".mp4": "video/mp4", ".jpg": "image/jpeg", ".srt": "application/x-subrip",
-                ".vtt": "text/vtt", ".json": "application/json", ".m4v": "video/mp4",
-                ".mov": "video/quicktime", ".webm": "video/webm", ".mkv": "video/x-matroska",
-                ".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".wav": "audio/wav", ".flac": "audio/flac"}
 
 
 def base_url() -> str:
@@ -79,8 +76,7 @@ def source(query: TokenQuery):
     found = videos.source_media(services(), query.token)
     if not isinstance(found, Path):
         return redirect(found, 302)
-    return send_file(found, mimetype=_MEDIA_TYPES.get(found.suffix, "application/octet-stream"),
-                     conditional=True, max_age=3600)
+    return send_file(found, mimetype=content_type(found), conditional=True, max_age=3600)
 
 
 @bp.post("/video/cancel")
@@ -122,5 +118,5 @@ def transcript(query: TranscriptQuery):
            errors=(404,))
 def media(key: str):
     path = videos.media_file(services(), key)
-    return send_file(path, mimetype=_MEDIA_TYPES.get(path.suffix, "application/octet-stream"),
+    return send_file(path, mimetype=content_type(path),
                      conditional=True, max_age=3600)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from server.adapters.media_probe import probe, sha256_of
 from server.core.failures import LeaseLost, fatal
+from server.core.media_types import content_type
 from server.core.model import (CaptionStyle, ClipBounds, ClipPlan, Classification, RenderOptions,
                                Transcript)
 from server.core.steps import Step
@@ -25,7 +26,6 @@ from server.settings import Settings
 
 log = logging.getLogger(__name__)
 
-SIDECAR_TYPES = {".srt": "application/x-subrip", ".vtt": "text/vtt", ".json": "application/json"}
 
 
 def download(ctx: StepContext) -> Save:
@@ -44,7 +44,7 @@ def download(ctx: StepContext) -> Save:
     size, digest = path.stat().st_size, sha256_of(path)
     if video["source_kind"] == "url":
         key = f"videos/{video['token']}/source{path.suffix or '.mp4'}"
-        s.storage.put(key, path, "video/mp4")
+        s.storage.put(key, path, content_type(key))
         shutil.rmtree(ctx.workdir / "download", ignore_errors=True)
 
     def save(w: CheckpointWriter) -> None:
@@ -143,15 +143,15 @@ def render_clip_files(ctx: StepContext, media_path: Path, plan: ClipPlan, transc
     name = base.rsplit("/", 1)[-1]
     video_file, thumb_file = outdir / f"{name}.mp4", outdir / f"{name}.jpg"
     result = s.renderer.render(media_path, plan, video_file, thumb_file, transcript, options)
-    s.storage.put(base + ".mp4", video_file, "video/mp4")
-    s.storage.put(base + ".jpg", thumb_file, "image/jpeg")
+    s.storage.put(base + ".mp4", video_file, content_type(video_file))
+    s.storage.put(base + ".jpg", thumb_file, content_type(thumb_file))
     outputs: dict = {"video_key": base + ".mp4", "thumbnail_key": base + ".jpg",
                      "method": result.method, "format": options.format, "captions": options.captions,
                      "captions_burned_in": options.captions and options.format != "landscape",
                      "caption_style": {"preset": preset, **asdict(options.caption_style)},
                      "enhanced": options.enhance}
     for kind, path in result.sidecars.items():
-        s.storage.put(base + path.suffix, path, SIDECAR_TYPES[path.suffix])
+        s.storage.put(base + path.suffix, path, content_type(path))
         outputs[kind] = base + path.suffix
     return outputs
 

@@ -39,3 +39,15 @@ create index if not exists video_processing_queue_clip_renders
 create unique index if not exists video_processing_queue_one_live_render
     on public.video_processing_queue (video_id, ((payload ->> 'clip_index')))
     where kind = 'clip_render' and status in ('queued', 'running', 'retrying');
+
+-- What the dashboard says about the new kind (server/core/steps.py).
+comment on column public.video_processing_queue.kind is
+    'what kind of work the row is: video (download to render), audio_enhance (one step) or clip_render (one clip of a completed video rendered again); server/core/steps.py';
+comment on column public.video_processing_queue.token is
+    'the handle a client follows for jobs that have their own (audio_enhance, clip_render); null for videos, whose token is in videos';
+comment on column public.video_processing_queue.payload is
+    'the arguments of kinds that need them (jsonb); clip_render: clip_index, start_s, end_s, options';
+comment on column public.operator_jobs.kind is
+    'what kind of work: video (the whole pipeline), audio_enhance, or clip_render (one clip rendered again; token is its video''s)';
+comment on column public.videos.options is
+    'what the submitter chose (format, captions, caption_style, enhance; min_clip_s, max_clip_s, max_clips, topic, language when set)';
