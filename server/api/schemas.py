@@ -84,9 +84,9 @@ class SubmitOptionsIn(RenderChoicesIn):
                                            "earlier submission of the same source has them")
     enhance: bool | None = Field(None, description="RNNoise speech enhancement before loudness "
                                                    "normalisation; unset: CLIP_ENHANCE")
-    min_clip_s: float | None = Field(None, ge=1, le=EDIT_MAX_S,
+    min_clip_s: float | None = Field(None, ge=1, le=EDIT_MAX_S, allow_inf_nan=False,
                                      description="Shortest clip, seconds; unset: CLIP_MIN_SECONDS")
-    max_clip_s: float | None = Field(None, ge=1, le=EDIT_MAX_S,
+    max_clip_s: float | None = Field(None, ge=1, le=EDIT_MAX_S, allow_inf_nan=False,
                                      description="Longest clip, seconds; unset: CLIP_MAX_SECONDS")
     max_clips: int | None = Field(None, ge=1, le=50, description="Most clips; unset: CLIP_MAX_COUNT")
     topic: Text | None = Field(None, max_length=200,
@@ -167,9 +167,9 @@ class ClipRenderIn(RenderChoicesIn):
     """Renders one clip again. Unset options keep the clip's current ones."""
     token: Token = Field(description="The video's token")
     index: int = Field(ge=0, le=10_000, description="The clip's index")
-    start_s: float = Field(ge=0, description="New start in the source, seconds; snapped to the "
+    start_s: float = Field(ge=0, allow_inf_nan=False, description="New start in the source, seconds; snapped to the "
                                             "start of the first word at or after it")
-    end_s: float = Field(gt=0, description="New end in the source, seconds; snapped to the end "
+    end_s: float = Field(gt=0, allow_inf_nan=False, description="New end in the source, seconds; snapped to the end "
                                           "of the last word at or before it")
 
 

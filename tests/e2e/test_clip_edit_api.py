@@ -123,6 +123,9 @@ def test_batch_status_and_rerender_refuse_bad_input(client):
     assert r.status_code == 404
     r = client.post("/public/video/clips/render", json={"token": "x" * 32, "index": -1, "start_s": 1, "end_s": 5})
     assert r.status_code == 400 and "index" in r.json["error"]
+    r = client.post("/public/video/clips/render", data='{"token": "%s", "index": 0, "start_s": 0, "end_s": 1e400}'
+                    % ("x" * 32), content_type="application/json")
+    assert r.status_code == 400 and "end_s" in r.json["error"] and "finite" in r.json["error"]
     r = client.post("/public/video", json={"video_url": "https://example.com/a.mp4",
                                            "caption_style": {"highlight": "yellow"}})
     assert r.status_code == 400 and "#RRGGBB" in r.json["error"]
