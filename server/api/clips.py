@@ -9,12 +9,10 @@ from server import get_services as services
 from server.api.attachments import content_disposition
 from server.api.contract import Body, operation, respond
 from server.api.schemas import ClipFileQuery, ClipRenderIn, ClipRenderOut, TokenQuery
+from server.core.media_types import content_type
 from server.usecases import clips, downloads
 
 bp = Blueprint("clips", __name__, url_prefix="/public/video")
-
-_TYPES = {"mp4": "video/mp4", "jpg": "image/jpeg", "srt": "application/x-subrip", "vtt": "text/vtt",
-          "json": "application/json"}
 
 
 @bp.post("/clips/render")
@@ -43,7 +41,7 @@ def render_clip(body: ClipRenderIn):
            errors=(400, 404, 429))
 def clip_file(query: ClipFileQuery):
     path, name = downloads.clip_file(services(), query.token, query.index, query.file)
-    return send_file(path, mimetype=_TYPES[query.file], as_attachment=True, download_name=name,
+    return send_file(path, mimetype=content_type(name), as_attachment=True, download_name=name,
                      conditional=True, max_age=0)
 
 

@@ -93,7 +93,7 @@ function fmtPrecise(s) {
 function showProblem(box, words, detail) {
   box.replaceChildren(el("p", {}, words));
   if (detail) {
-    box.append(el("details", {}, el("summary", {}, "Details"), el("pre", {}, detail)));
+    box.append(el("details", {}, el("summary", {}, "Details"), el("pre", {tabindex: "0"}, detail)));
   }
   box.classList.remove("hidden");
 }
@@ -652,9 +652,24 @@ function wordIndexAt(t, fromEnd) {
 
 function openEditor(index) {
   const clip = state.body.clips.find((c) => c.index === index);
-  if (!clip || !state.transcript || !state.transcript.words.length) return;
-  state.editing = {index, first: wordIndexAt(clip.start_s, false), last: wordIndexAt(clip.end_s, true)};
+  if (!clip) return;
   $("editor-title").textContent = `Edit clip ${clip.index + 1}: ${clip.title}`;
+  if (!state.transcript || !state.transcript.words.length) {
+    // Nothing to snap to: the transcript is still loading, or has no word timings.
+    state.editing = null;
+    $("editor").classList.remove("hidden");
+    for (const part of $("editor").querySelectorAll(".words, .bounds, .fields, label.choice, #rerender")) {
+      part.classList.add("hidden");
+    }
+    showProblem($("editor-error"), "This clip cannot be edited yet: its transcript has no word timings. " +
+                "Try again in a moment.");
+    $("editor").focus();
+    return;
+  }
+  for (const part of $("editor").querySelectorAll(".hidden")) {
+    if (part.id !== "editor-error") part.classList.remove("hidden");
+  }
+  state.editing = {index, first: wordIndexAt(clip.start_s, false), last: wordIndexAt(clip.end_s, true)};
   $("edit-format").value = clip.format || "landscape";
   $("edit-captions").checked = clip.captions !== false;
   const preset = clip.caption_style && clip.caption_style.preset;

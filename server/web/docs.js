@@ -33,7 +33,7 @@ function operation(doc, path, method, op) {
     detail.append(el("h4", {}, "Request body"));
     for (const [type, media] of Object.entries(op.requestBody.content)) {
       detail.append(el("p", {}, el("code", {}, type)),
-                    el("pre", {}, JSON.stringify(expand(doc, media.schema), null, 2)));
+                    el("pre", {tabindex: "0"}, JSON.stringify(expand(doc, media.schema), null, 2)));
     }
   }
   detail.append(el("h4", {}, "Responses"));
@@ -41,7 +41,7 @@ function operation(doc, path, method, op) {
     const media = resp.content && Object.values(resp.content)[0];
     detail.append(el("p", {}, el("strong", {}, code), " " + resp.description));
     if (media && media.schema && code < "400") {
-      detail.append(el("pre", {}, JSON.stringify(expand(doc, media.schema), null, 2)));
+      detail.append(el("pre", {tabindex: "0"}, JSON.stringify(expand(doc, media.schema), null, 2)));
     }
   }
   return el("details", {class: "op"},
