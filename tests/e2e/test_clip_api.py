@@ -15,6 +15,9 @@ from server.media.ffmpeg import FFMPEG
 from tests.support import AUTH
 
 
+CLASSIC = {"preset": "classic", "size": "medium", "highlight": "#FFD600", "position": "bottom"}
+
+
 def stored_options(url, token):
     with psycopg.connect(url) as c:
         return c.execute("select options from videos where token = %s", (token,)).fetchone()[0]
@@ -23,10 +26,12 @@ def stored_options(url, token):
 def test_options_are_checked_and_stored_with_defaults(client, clean_db):
     r = client.post("/public/video", json={"video_url": "https://example.com/a.mp4", "format": "vertical"})
     assert r.status_code == 202
-    assert stored_options(clean_db, r.json["token"]) == {"format": "vertical", "captions": True, "enhance": False}
+    assert stored_options(clean_db, r.json["token"]) == {"format": "vertical", "captions": True, "enhance": False,
+                                                         "caption_style": CLASSIC}
     r = client.post("/public/video", json={"video_url": "https://example.com/b.mp4", "enhance": True,
                                            "captions": False})
-    assert stored_options(clean_db, r.json["token"]) == {"format": "landscape", "captions": False, "enhance": True}
+    assert stored_options(clean_db, r.json["token"]) == {"format": "landscape", "captions": False, "enhance": True,
+                                                         "caption_style": CLASSIC}
 
 
 @pytest.mark.parametrize("extra,fragment", [
@@ -44,9 +49,16 @@ def test_bad_options_are_refused(client, clean_db, extra, fragment):
 
 def test_upload_form_fields_set_options(client, clean_db, tiny_video):
     r = client.post("/public/video", data={"file": (open(tiny_video, "rb"), "tiny.mp4"), "format": "square",
-                                           "enhance": "yes"}, content_type="multipart/form-data")
-    assert r.status_code == 202
-    assert stored_options(clean_db, r.json["token"]) == {"format": "square", "captions": True, "enhance": True}
+                                           "enhance": "yes", "caption_style": '{"preset": "minimal"}',
+                                           "max_clips": "3", "topic": "tides"},
+                    content_type="multipart/form-data")
+    assert r.status_code == 202, r.json
+    assert stored_options(clean_db, r.json["token"]) == {
+        "format": "square", "captions": True, "enhance": True, "max_clips": 3, "topic": "tides",
+        "caption_style": {"preset": "minimal", "size": "small", "highlight": "#A3E635", "position": "bottom"}}
+    r = client.post("/public/video", data={"file": (open(tiny_video, "rb"), "tiny.mp4"), "caption_style": "bold"},
+                    content_type="multipart/form-data")
+    assert r.status_code == 400 and "caption_style" in r.json["error"] and "JSON object" in r.json["error"]
     r = client.post("/public/video", data={"file": (open(tiny_video, "rb"), "tiny.mp4"), "format": "wide"},
                     content_type="multipart/form-data")
     assert r.status_code == 400 and "format" in r.json["error"]
