@@ -29,15 +29,21 @@ def test_the_cli_refuses_what_the_api_refuses(clean_db, data_dir, tiny_video, tm
     assert private.returncode == 2 and "non-public" in private.stderr
     bad_option = cli(clean_db, data_dir, "https://example.com/a.mp4", "--priority", "1000")
     assert bad_option.returncode == 2 and "priority" in bad_option.stderr
+    bad_style = cli(clean_db, data_dir, "https://example.com/a.mp4", "--caption-style", "comic-sans")
+    assert bad_style.returncode == 2 and "caption_style.preset" in bad_style.stderr
     assert rows(clean_db, "select count(*) from video_processing_queue") == [(0,)]
 
 
 def test_the_cli_queues_a_file_with_its_options(clean_db, data_dir, tiny_video):
-    done = cli(clean_db, data_dir, str(tiny_video), "--format", "square", "--no-captions", "--priority", "5")
+    done = cli(clean_db, data_dir, str(tiny_video), "--format", "square", "--no-captions", "--priority", "5",
+               "--caption-style", "headline", "--min-clip-s", "2", "--max-clips", "1", "--topic", "tides")
     assert done.returncode == 0, done.stderr
     token = done.stdout.split("token: ")[1].split()[0]
     assert rows(clean_db, """select v.source_kind, v.title, v.options, q.priority, q.status
                              from videos v join video_processing_queue q on q.video_id = v.id
                              where v.token = %s""", token) == [
-        ("upload", "tiny", {"format": "square", "captions": False, "enhance": False}, 5, "queued")]
+        ("upload", "tiny", {"format": "square", "captions": False, "enhance": False, "min_clip_s": 2,
+                            "max_clips": 1, "topic": "tides",
+                            "caption_style": {"preset": "headline", "size": "large", "highlight": "#F472B6",
+                                              "position": "top"}}, 5, "queued")]
     assert tiny_video.exists()
