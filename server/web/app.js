@@ -433,7 +433,8 @@ function statusWords(body) {
 }
 
 function renderJob(body, before) {
-  $("job-title").textContent = body.video.title || "Video";
+  const entry = history().find((h) => h.token === body.token);
+  $("job-title").textContent = body.video.title || (entry && entry.label) || "Video";
   $("job-status").textContent = body.status;
   $("job-status").className = "badge " + body.status;
   $("job-source").textContent = body.video.source === "upload" ? "Uploaded file" : body.video.source;
