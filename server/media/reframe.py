@@ -1,7 +1,9 @@
 """Where to crop a landscape frame for a narrower format: follow the main speaker's face.
 
 Faces are detected a few times a second with the Haar cascade that ships inside the
-opencv-python-headless wheel. The crop centre then goes through a dead zone (small
+opencv-python-headless wheel, on frames that the decoder hands over already scaled down
+and grey (nothing else of a frame reaches Python; frames that no other frame refers to are
+not even decoded). The crop centre then goes through a dead zone (small
 movements of the face do not move the crop, so it holds still while the speaker does)
 and a centred moving average (no jitter, no sudden jumps), and is interpolated to every
 frame. With no face at all there is no path, and the caller fits the whole frame over a
@@ -9,9 +11,14 @@ blurred copy of itself instead."""
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
+from typing import Callable
 
+import av
 import cv2
 import numpy as np
+
+from server.media.frames import CutWindow
 
 SAMPLES_PER_S = 3.0
 DETECT_WIDTH = 480            # frames are scaled down to this width for detection
@@ -24,18 +31,44 @@ def _cascade() -> cv2.CascadeClassifier:
     return cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
 
 
-def detect_face_x(rgb: np.ndarray) -> float | None:
-    """Centre x (pixels of `rgb`) of the largest face, or None."""
-    scale = min(1.0, DETECT_WIDTH / rgb.shape[1])
-    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    if scale < 1.0:
-        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+def detect_face_x(gray: np.ndarray) -> float | None:
+    """Centre x (pixels of `gray`) of the largest face, or None."""
     faces = _cascade().detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5,
                                         minSize=(max(24, gray.shape[0] // 10),) * 2)
     if len(faces) == 0:
         return None
     x, _, w, _ = max(faces, key=lambda f: f[2] * f[3])
-    return (x + w / 2) / scale
+    return float(x + w / 2)
+
+
+def face_samples(src: Path, w: CutWindow, progress: Callable[[float], None] = lambda f: None
+                 ) -> list[tuple[float, float | None]]:
+    """(clip time, face centre x in source pixels, or None) about SAMPLES_PER_S times a second."""
+    eps, every = 0.25 / w.fps, 1.0 / SAMPLES_PER_S
+    scale = min(1.0, DETECT_WIDTH / w.width)
+    size = (max(2, round(w.width * scale / 2) * 2), max(2, round(w.height * scale / 2) * 2))
+    out: list[tuple[float, float | None]] = []
+    next_t = 0.0
+    with av.open(str(src)) as c:
+        v = c.streams.video[0]
+        v.thread_type = "AUTO"
+        v.codec_context.skip_frame = "NONREF"        # no other frame needs them: skip decoding
+        c.seek(int(w.first_pts / float(v.time_base)), stream=v, backward=True)
+        for frame in c.decode(v):
+            if frame.time is None or frame.time < w.first_pts - eps:
+                continue
+            if frame.time >= w.end_pts - eps:
+                break
+            t = frame.time - w.first_pts
+            if t + eps < next_t:
+                continue
+            next_t = t + every
+            gray = frame.reformat(width=size[0], height=size[1], format="gray",
+                                  interpolation="AREA").to_ndarray()
+            x = detect_face_x(gray)
+            out.append((t, None if x is None else x * w.width / size[0]))
+            progress(t / w.duration)
+    return out
 
 
 def crop_path(samples: list[tuple[float, float | None]], frame_times: list[float],

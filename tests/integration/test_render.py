@@ -12,7 +12,6 @@ from tests.support.render_media import BEEP_AT_S, INDEX_FPS, beep_onset, frame_i
 from server.adapters.renderer_ffmpeg import FfmpegRenderer
 from server.core import subtitles
 from server.media import captions, loudness, reframe
-from server.media.framed import face_samples
 from server.media.frames import cut_window
 from server.core.model import ClipPlan, RenderOptions, Segment, Transcript, Word
 
@@ -94,7 +93,7 @@ def test_crop_follows_a_moving_face(tmp_path):
     src, face_x = moving_face_video(tmp_path / "face.mp4")
     w = cut_window(src, 0.0, 4.0)
     crop_w = round(w.height * 9 / 16)
-    path = reframe.crop_path(face_samples(src, w), [t - w.first_pts for t in w.frame_times], w.width, crop_w)
+    path = reframe.crop_path(reframe.face_samples(src, w), [t - w.first_pts for t in w.frame_times], w.width, crop_w)
     centres = np.array(path) + crop_w / 2
     truth = np.array([face_x(t) for t in w.frame_times])
     inner = slice(len(truth) // 10, -len(truth) // 10)     # the ends are held by the smoothing
@@ -107,7 +106,7 @@ def test_crop_holds_still_on_a_still_face(tmp_path):
     src, face_x = moving_face_video(tmp_path / "still.mp4", seconds=3, moving=False)
     w = cut_window(src, 0.0, 3.0)
     crop_w = round(w.height * 9 / 16)
-    path = reframe.crop_path(face_samples(src, w), [t - w.first_pts for t in w.frame_times], w.width, crop_w)
+    path = reframe.crop_path(reframe.face_samples(src, w), [t - w.first_pts for t in w.frame_times], w.width, crop_w)
     assert max(path) - min(path) < 1.0
     assert abs(path[0] + crop_w / 2 - face_x(0)) < 0.1 * crop_w
 
