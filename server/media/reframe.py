@@ -18,7 +18,7 @@ import av
 import cv2
 import numpy as np
 
-from server.media.frames import CutWindow
+from server.media.frames import CutWindow, seconds_per_tick
 
 SAMPLES_PER_S = 3.0
 DETECT_WIDTH = 480            # frames are scaled down to this width for detection
@@ -28,7 +28,8 @@ SMOOTH_S = 1.0                # moving-average window
 
 @lru_cache(maxsize=1)
 def _cascade() -> cv2.CascadeClassifier:
-    return cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
+    # cv2.data is the wheel's folder of cascades (its stubs do not declare it)
+    return cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")  # type: ignore[attr-defined]
 
 
 def detect_face_x(gray: np.ndarray) -> float | None:
@@ -53,7 +54,7 @@ def face_samples(src: Path, w: CutWindow, progress: Callable[[float], None] = la
         v = c.streams.video[0]
         v.thread_type = "AUTO"
         v.codec_context.skip_frame = "NONREF"        # no other frame needs them: skip decoding
-        c.seek(int(w.first_pts / float(v.time_base)), stream=v, backward=True)
+        c.seek(int(w.first_pts / seconds_per_tick(v)), stream=v, backward=True)
         for frame in c.decode(v):
             if frame.time is None or frame.time < w.first_pts - eps:
                 continue

@@ -13,7 +13,7 @@ from pathlib import Path
 import av
 
 from server.media.ffmpeg import run
-from server.media.frames import CutWindow
+from server.media.frames import CutWindow, seconds_per_tick
 
 ENCODE = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p"]
 
@@ -35,7 +35,7 @@ def _copy_gops(src: Path, key_from: float, key_to: float, expected: int, out: Pa
     `key_to`. With closed GOPs that is exactly the frames shown in [key_from, key_to)."""
     with av.open(str(src)) as inp, av.open(str(out), "w", format="mpegts") as dst:
         v = inp.streams.video[0]
-        tb = float(v.time_base)
+        tb = seconds_per_tick(v)
         ov = dst.add_stream_from_template(v)
         inp.seek(int(key_from / tb), stream=v, backward=True)
         copying, count = False, 0

@@ -146,7 +146,9 @@ def render(ctx: StepContext) -> Save:
             continue
         plan = ClipPlan(c["start_s"], c["end_s"], c["title"], c["reason"], c["score"], c["hook"])
         video_file, thumb_file = outdir / f"{c['clip_index']:02d}.mp4", outdir / f"{c['clip_index']:02d}.jpg"
-        result = s.renderer.render(media_path, plan, video_file, thumb_file, transcript, options)
+        # the bar moves within a clip: clip n of len(clips), plus the clip's own fraction
+        result = s.renderer.render(media_path, plan, video_file, thumb_file, transcript, options,
+                                   progress=lambda f, n=n: ctx.progress((n + f) / len(clips)))
         base = f"videos/{ctx.video['token']}/clips/{c['clip_index']:02d}"
         s.storage.put(base + ".mp4", video_file, "video/mp4")
         s.storage.put(base + ".jpg", thumb_file, "image/jpeg")
