@@ -15,8 +15,8 @@ from server.media import captions, encoder, loudness
 from server.media.enhance import denoise
 from server.media.ffmpeg import run
 from server.media.framed import SIZES, render_framed
-from server.media.frames import cut_window
-from server.media.smartcut import CannotCopy, full_encode_video, join, smart_cut_video
+from server.media.frames import CutWindow, cut_window
+from server.media.smartcut import CannotCopy, plan_pieces, render_landscape
 from server.core import subtitles
 from server.core.model import ClipPlan, Progress, RenderOptions, RenderResult, Transcript
 
@@ -62,22 +62,27 @@ class FfmpegRenderer:
                 audio = self._audio(media, w.first_pts, w.duration, opts.enhance, tmp)
                 words = captions.clip_words(transcript, w.first_pts, w.end_pts) if transcript else []
                 if opts.format == "landscape":
-                    try:
-                        pieces, method = smart_cut_video(media, w, tmp, self.threads), "smart_cut"
-                    except CannotCopy as e:
-                        log.info("full re-encode: %s", e)
-                        pieces, method = full_encode_video(media, w, tmp, self.threads), "full_encode"
-                    join(pieces, audio, loudness.AAC, out_video, tmp)
+                    method = self._landscape(media, w, audio, out_video, out_thumb, tmp)
                 else:
                     cues = captions.cues(words) if opts.captions else None
                     method, used = render_framed(media, w, opts.format, audio, out_video, out_thumb, cues, tmp,
                                                  self.encoders, self.threads, report)
-            if method not in ("reframe", "blurred_fit"):
+            if method == "audio_only":
                 run(["-loglevel", "error", "-ss", f"{(last - first) / 3:.3f}", "-i", str(out_video),
                      "-frames:v", "1", "-q:v", "3", "-vf", "scale='min(640,iw)':-2", str(out_thumb)])
         report(1.0)
         sidecars = self._sidecars(out_video, clip, opts, transcript, first, last, used)
         return RenderResult(method, first, last, sidecars)
+
+    def _landscape(self, media: Path, w: CutWindow, audio: Path, out: Path, thumb: Path, tmp: Path) -> str:
+        try:
+            render_landscape(media, w, plan_pieces(w, tmp), audio, loudness.AAC, out, thumb, tmp, self.threads)
+            return "smart_cut"
+        except CannotCopy as e:
+            log.info("full re-encode: %s", e)
+        render_landscape(media, w, plan_pieces(w, tmp, copy=False), audio, loudness.AAC, out, thumb, tmp,
+                         self.threads)
+        return "full_encode"
 
     def _audio_only(self, media: Path, start: float, end: float, opts: RenderOptions, tmp: Path, out: Path) -> None:
         """An audio-only source still yields a postable mp4, over a plain background."""

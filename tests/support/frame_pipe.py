@@ -50,8 +50,8 @@ def _detect_face_x(rgb: np.ndarray) -> float | None:
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     if scale < 1.0:
         gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    x = reframe.detect_face_x(gray)
-    return None if x is None else x / scale
+    box = reframe.detect_face(gray)
+    return None if box is None else (box[0] + box[2] / 2) / scale
 
 
 def face_samples(src: Path, w: CutWindow) -> list[tuple[float, float | None]]:
