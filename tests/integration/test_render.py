@@ -342,3 +342,20 @@ def _child_processes():
         if int(fields[1]) == os.getpid() and fields[0] != "Z":
             children.append(stat.parent.name)
     return children
+
+
+def test_loudness_of_a_limited_signal_is_measured_from_one_filtering(sample_video, tmp_path):
+    """The meter filters the audio once; a limited version is measured by filtering only the
+    stretches the limiter touched, and must agree with measuring it whole."""
+    import soundfile
+    wav = tmp_path / "a.wav"
+    loudness.decode(["-ss", "50", "-t", "20", "-i", str(sample_video)], wav)
+    x, _ = soundfile.read(str(wav), always_2d=True, dtype="float32")
+    meter = loudness.Meter(x)
+    for gain in (1.5, 3.0, 6.0):
+        limiter = loudness.limiter_gain(x * gain)
+        assert limiter is not None and 0.001 < (limiter < 1).mean() < 0.9    # the limiter had work
+        whole = loudness.integrated_lufs(x * (gain * limiter)[:, None])
+        assert meter.lufs(gain, limiter) == pytest.approx(whole, abs=1e-5)
+    assert loudness.limiter_gain(x * 0.1) is None                           # nothing over the ceiling
+    assert meter.lufs(0.1) == pytest.approx(loudness.integrated_lufs(x * 0.1), abs=1e-3)
