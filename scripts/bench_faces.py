@@ -2,7 +2,7 @@
 by face size and pose, false detections, and milliseconds per frame at the size the
 reframer detects on (480x270).
 
-    .venv/bin/python -m scripts.bench_faces
+    .venv/bin/python -m scripts.bench_faces [haar profile lbp mediapipe]   (default: all)
 
 Faces: the astronaut portrait and the cameraman (a small face turned away) from skimage's
 photographs, and 30 of the 100 faces of skimage's LFW subset; each is scaled to a share of the
@@ -17,6 +17,7 @@ ships, and MediaPipe's BlazeFace when an old enough mediapipe (with the bundled 
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -43,6 +44,19 @@ def cascade_detector(cascades: list[cv2.CascadeClassifier], mirror: bool = False
                                                      minSize=(max(24, H // 10),) * 2):
                     found.append((W - x - w if flip else x, y, w, h))
         return found
+    return detect
+
+
+def lbp_detector():
+    """skimage's LBP frontal cascade, run by skimage (OpenCV 4 no longer reads that file)."""
+    from skimage.feature import Cascade
+    cascade = Cascade(str(Path(data.__file__).parent / "lbpcascade_frontalface_opencv.xml"))
+
+    def detect(rgb: np.ndarray) -> list[tuple[int, int, int, int]]:
+        gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+        return [(d["c"], d["r"], d["width"], d["height"])
+                for d in cascade.detect_multi_scale(gray, scale_factor=1.1, step_ratio=1,
+                                                    min_size=(max(24, H // 10),) * 2, max_size=(H, H))]
     return detect
 
 
@@ -114,18 +128,21 @@ CASES = [("frontal, 25% of width", 0.25, 0, 1.0), ("frontal, 12%", 0.12, 0, 1.0)
 
 def main() -> None:
     print(f"load {os.getloadavg()[0]:.2f}, opencv {cv2.__version__}, skimage {skimage.__version__}")
-    detectors = {
-        "haar frontal (in use)": cascade_detector([_haar("haarcascade_frontalface_default.xml")]),
-        "haar frontal + profile": cascade_detector([_haar("haarcascade_frontalface_default.xml"),
-                                                    _haar("haarcascade_profileface.xml")], mirror=True),
-        "lbp frontal (skimage's)": cascade_detector([cv2.CascadeClassifier(
-            str(Path(data.__file__).parent / "lbpcascade_frontalface_opencv.xml"))]),
-    }
-    mp_detect = mediapipe_detector()
-    if mp_detect is not None:
-        detectors["mediapipe blazeface (full range)"] = mp_detect
-    else:
-        print("mediapipe with bundled models: not importable here")
+    wanted = set(sys.argv[1:]) or {"haar", "profile", "lbp", "mediapipe"}
+    detectors = {}
+    if "haar" in wanted:
+        detectors["haar frontal (in use)"] = cascade_detector([_haar("haarcascade_frontalface_default.xml")])
+    if "profile" in wanted:
+        detectors["haar frontal + profile"] = cascade_detector(
+            [_haar("haarcascade_frontalface_default.xml"), _haar("haarcascade_profileface.xml")], mirror=True)
+    if "lbp" in wanted:
+        detectors["lbp frontal (skimage's)"] = lbp_detector()
+    if "mediapipe" in wanted:
+        mp_detect = mediapipe_detector()
+        if mp_detect is not None:
+            detectors["mediapipe blazeface (full range)"] = mp_detect
+        else:
+            print("mediapipe with bundled models: not importable here")
     bgs, fs, nfs = backgrounds(), faces(), non_faces()
     header = f"{'detector':<34}" + "".join(f"{c[0][:22]:>24}" for c in CASES) + f"{'false/frame':>13}{'ms/frame':>10}"
     print(header)

@@ -69,7 +69,7 @@ class FfmpegRenderer:
                                                  self.encoders, self.threads, report)
             if method == "audio_only":
                 run(["-loglevel", "error", "-ss", f"{(last - first) / 3:.3f}", "-i", str(out_video),
-                     "-frames:v", "1", "-q:v", "3", "-vf", "scale='min(640,iw)':-2", str(out_thumb)])
+                     "-vf", encoder.THUMB_SCALE, *encoder.THUMB_JPEG, str(out_thumb)])
         report(1.0)
         sidecars = self._sidecars(out_video, clip, opts, transcript, first, last, used)
         return RenderResult(method, first, last, sidecars)

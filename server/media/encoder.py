@@ -20,6 +20,9 @@ ENCODERS = ("auto", LIBX264, NVENC)
 KEYFRAME_S = 2.0             # what platforms ask for; also makes clips seekable in the page
 # libx264's preset and quality, chosen with `scripts/bench_render.py --presets` (README)
 X264_PRESET, X264_CRF = "veryfast", 21
+# the thumbnail beside each clip: one frame, at most 640 wide, as JPEG
+THUMB_SCALE = "scale='min(640,iw)':-2"
+THUMB_JPEG = ["-frames:v", "1", "-q:v", "3", "-update", "1"]
 # NVENC's middle preset at a constant-quality target near the x264 setting (unmeasured here)
 NVENC_ARGS = ["-preset", "p4", "-tune", "hq", "-rc", "vbr", "-cq", "23", "-b:v", "0"]
 

@@ -24,7 +24,6 @@ log = logging.getLogger(__name__)
 
 SIZES = {"vertical": (1080, 1920), "square": (1080, 1080)}
 SAMPLING_SHARE = 0.15         # of a clip's progress: finding the face (the rest is the encode)
-THUMB_WIDTH = 640
 
 
 def _even(x: float) -> int:
@@ -108,14 +107,14 @@ def render_framed(src: Path, w: CutWindow, fmt: str, audio_wav: Path, out: Path,
         chain += ",ass=captions.ass:fontsdir=fonts"
     thumb_frame = min(len(times) - 1, bisect.bisect_left(times, w.duration / 3 - 0.25 / w.fps))
     graph = (f"[0:v]setpts=PTS-STARTPTS,{chain},split[v][t];"
-             f"[t]select=eq(n\\,{thumb_frame}),scale='min({THUMB_WIDTH},iw)':-2[th]")
+             f"[t]select=eq(n\\,{thumb_frame}),{encoder.THUMB_SCALE}[th]")
     for i, name in enumerate(encoders):
         args = ["-loglevel", "error", "-ss", f"{max(0.0, w.first_pts - 0.25 / w.fps):.6f}", "-i", str(src.resolve()),
                 "-i", str(audio_wav.resolve()), "-filter_complex", graph,
                 "-map", "[v]", "-map", "1:a:0", *encoder.video_args(name, w.fps, threads), *AAC,
                 "-frames:v", str(len(times)), "-fps_mode", "passthrough", "-movflags", "+faststart",
                 str(out.resolve()),
-                "-map", "[th]", "-frames:v", "1", "-q:v", "3", "-update", "1", str(thumb.resolve())]
+                "-map", "[th]", *encoder.THUMB_JPEG, str(thumb.resolve())]
         try:
             run_with_progress(args, w.duration, lambda f: progress(SAMPLING_SHARE + (1 - SAMPLING_SHARE) * f),
                               cwd=workdir)

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import av
 
+from server.media.encoder import THUMB_JPEG, THUMB_SCALE
 from server.media.ffmpeg import run
 from server.media.frames import CutWindow, seconds_per_tick
 
 ENCODE = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p"]
-THUMB_WIDTH = 640
 
 
 class CannotCopy(Exception):
@@ -109,8 +109,7 @@ def render_landscape(src: Path, w: CutWindow, pieces: list[Piece], audio_wav: Pa
     audio = workdir / "audio.m4a"
     inputs += ["-i", str(audio_wav), "-ss", f"{w.first_pts + w.duration / 3:.6f}", "-i", str(src)]
     outputs += ["-map", f"{n}:a:0", *audio_codec, str(audio),
-                "-map", f"{n + 1}:v:0", "-frames:v", "1", "-q:v", "3",
-                "-vf", f"scale='min({THUMB_WIDTH},iw)':-2", "-update", "1", str(thumb)]
+                "-map", f"{n + 1}:v:0", "-vf", THUMB_SCALE, *THUMB_JPEG, str(thumb)]
     with ThreadPoolExecutor(1) as pool:
         copies = [pool.submit(_copy_gops, src, p.start, p.end, p.copied_frames, p.path)
                   for p in pieces if not p.frames]

@@ -359,3 +359,20 @@ def test_loudness_of_a_limited_signal_is_measured_from_one_filtering(sample_vide
         assert meter.lufs(gain, limiter) == pytest.approx(whole, abs=1e-5)
     assert loudness.limiter_gain(x * 0.1) is None                           # nothing over the ceiling
     assert meter.lufs(0.1) == pytest.approx(loudness.integrated_lufs(x * 0.1), abs=1e-3)
+
+
+def test_thumbnails_show_the_frame_a_third_into_the_clip(indexed, tmp_path):
+    from PIL import Image
+    for fmt in ("landscape", "square"):
+        out, _ = _render(indexed, tmp_path, 1.3, 7.72, format=fmt, captions=False)
+        thumb = np.asarray(Image.open(tmp_path / "clip.jpg").convert("L"), dtype=float)
+        # the clip starts at frame 33 (1.32 s) and lasts 6.4 s: a third in is frame 87
+        # (3.48 s), whose top half is grey 16 + 4 * 37 and bottom half 16 + 4 * 1
+        h, w = thumb.shape
+        if fmt == "landscape":
+            assert (w, h) == (320, 180)
+            top, bottom = thumb[20:70, 40:280].mean(), thumb[110:160, 40:280].mean()
+        else:
+            assert (w, h) == (640, 640)                 # the fitted frame spans rows 140..500
+            top, bottom = thumb[180:290, 40:600].mean(), thumb[350:460, 40:600].mean()
+        assert abs(top - 164) < 6 and abs(bottom - 20) < 6, (fmt, top, bottom)
