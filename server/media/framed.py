@@ -109,7 +109,8 @@ def render_framed(src: Path, w: CutWindow, fmt: str, audio_wav: Path, out: Path,
     graph = (f"[0:v]setpts=PTS-STARTPTS,{chain},split[v][t];"
              f"[t]select=eq(n\\,{thumb_frame}),{encoder.THUMB_SCALE}[th]")
     for i, name in enumerate(encoders):
-        args = ["-loglevel", "error", "-ss", f"{max(0.0, w.first_pts - 0.25 / w.fps):.6f}", "-i", str(src.resolve()),
+        # -noautorotate: the plan was made on the stored frames, as the decoder gives them
+        args = ["-loglevel", "error", "-noautorotate", "-ss", f"{max(0.0, w.first_pts - 0.25 / w.fps):.6f}", "-i", str(src.resolve()),
                 "-i", str(audio_wav.resolve()), "-filter_complex", graph,
                 "-map", "[v]", "-map", "1:a:0", *encoder.video_args(name, w.fps, threads), *AAC,
                 "-frames:v", str(len(times)), "-fps_mode", "passthrough", "-movflags", "+faststart",

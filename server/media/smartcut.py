@@ -99,15 +99,17 @@ def render_landscape(src: Path, w: CutWindow, pieces: list[Piece], audio_wav: Pa
     the pieces and the audio without touching either."""
     inputs: list[str] = []
     outputs: list[str] = []
-    for i, p in enumerate(x for x in pieces if x.frames):
+    encoded = [p for p in pieces if p.frames]
+    for i, p in enumerate(encoded):
         # Seeking a quarter frame early, then counting frames, makes the piece exact even
         # when the seek time is rounded: the frame before `start` lies before the seek point.
-        inputs += ["-ss", f"{max(0.0, p.start - 0.25 / w.fps):.6f}", "-i", str(src)]
+        # -noautorotate: re-encoded frames must stay as stored, like the copied ones
+        inputs += ["-noautorotate", "-ss", f"{max(0.0, p.start - 0.25 / w.fps):.6f}", "-i", str(src)]
         outputs += ["-map", f"{i}:v:0", "-frames:v", str(p.frames), *ENCODE, "-threads", str(threads),
                     "-fps_mode", "passthrough", "-an", "-f", "mpegts", str(p.path)]
-    n = len(inputs) // 4
+    n = len(encoded)
     audio = workdir / "audio.m4a"
-    inputs += ["-i", str(audio_wav), "-ss", f"{w.first_pts + w.duration / 3:.6f}", "-i", str(src)]
+    inputs += ["-i", str(audio_wav), "-noautorotate", "-ss", f"{w.first_pts + w.duration / 3:.6f}", "-i", str(src)]
     outputs += ["-map", f"{n}:a:0", *audio_codec, str(audio),
                 "-map", f"{n + 1}:v:0", "-vf", THUMB_SCALE, *THUMB_JPEG, str(thumb)]
     with ThreadPoolExecutor(1) as pool:
