@@ -28,7 +28,7 @@ from pathlib import Path
 
 from server.adapters.renderer_ffmpeg import FfmpegRenderer
 from server.core.model import ClipPlan, RenderOptions, Segment, Transcript, Word
-from server.media import captions, encoder, loudness, reframe
+from server.media import captions, encoder, loudness
 from server.media.framed import Framing
 from server.media.ffmpeg import FFMPEG, run
 from server.media.frames import cut_window
@@ -111,7 +111,7 @@ def bare_encode_following(src: Path, start: float, seconds: float, out: Path, tm
     """The bare encode with the crop moving along the renderer's planned path (the face
     finding itself is not timed here)."""
     w = cut_window(src, start, start + seconds)
-    framing = Framing.plan(w, "vertical", reframe.face_samples(src, w))
+    framing = Framing.find(src, w, "vertical")
     assert framing.path is not None, "no face found in the source"
     (tmp / "crop.cmd").write_text(framing.crop_commands([t - w.first_pts for t in w.frame_times]))
     run(["-loglevel", "error", "-ss", f"{max(0.0, w.first_pts - 0.25 / w.fps):.6f}", "-i", str(src),

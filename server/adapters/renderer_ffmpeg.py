@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ from server.adapters.media_probe import probe
 from server.media import captions, encoder, loudness
 from server.media.enhance import denoise
 from server.media.ffmpeg import run
-from server.media.framed import SIZES, render_framed
+from server.media.framed import SAMPLING_SHARE, SIZES, Framing, render_framed
 from server.media.frames import CutWindow, cut_window
 from server.media.smartcut import CannotCopy, plan_pieces, render_landscape
 from server.core import subtitles
@@ -59,14 +60,20 @@ class FfmpegRenderer:
             else:
                 w = cut_window(media, start, end)
                 first, last = w.first_pts, w.end_pts
-                audio = self._audio(media, w.first_pts, w.duration, opts.enhance, tmp)
                 words = captions.clip_words(transcript, w.first_pts, w.end_pts) if transcript else []
-                if opts.format == "landscape":
-                    method = self._landscape(media, w, audio, out_video, out_thumb, tmp)
-                else:
-                    cues = captions.cues(words) if opts.captions else None
-                    method, used = render_framed(media, w, opts.format, audio, out_video, out_thumb, cues, tmp,
-                                                 self.encoders, self.threads, report)
+                # the audio is prepared in a thread while the face is followed (both mostly
+                # in native code that lets go of the GIL)
+                with ThreadPoolExecutor(1) as pool:
+                    audio = pool.submit(self._audio, media, w.first_pts, w.duration, opts.enhance, tmp)
+                    if opts.format == "landscape":
+                        method = self._landscape(media, w, audio.result(), out_video, out_thumb, tmp)
+                    else:
+                        share = SAMPLING_SHARE
+                        framing = Framing.find(media, w, opts.format, lambda f: report(share * f))
+                        cues = captions.cues(words) if opts.captions else None
+                        method, used = render_framed(media, w, framing, audio.result(), out_video, out_thumb, cues,
+                                                     tmp, self.encoders, self.threads,
+                                                     lambda f: report(share + (1 - share) * f))
             if method == "audio_only":
                 run(["-loglevel", "error", "-ss", f"{(last - first) / 3:.3f}", "-i", str(out_video),
                      "-vf", encoder.THUMB_SCALE, *encoder.THUMB_JPEG, str(out_thumb)])

@@ -45,6 +45,12 @@ class Framing:
     path: list[float] | None  # left edge of the crop per frame; None: blurred fit
 
     @classmethod
+    def find(cls, src: Path, w: CutWindow, fmt: str, progress: Callable[[float], None] = lambda f: None
+             ) -> "Framing":
+        """Follows the face through the clip (the costly part: decoding and detection)."""
+        return cls.plan(w, fmt, reframe.face_samples(src, w, progress))
+
+    @classmethod
     def plan(cls, w: CutWindow, fmt: str, samples: list[tuple[float, float | None]]) -> "Framing":
         out_w, out_h = SIZES[fmt]
         crop_w = min(w.width, round(w.height * out_w / out_h))
@@ -87,12 +93,10 @@ class Framing:
                 f"[bg][fg]overlay={(self.out_w - fw) // 2}:{(self.out_h - fh) // 2},setsar=1")
 
 
-def render_framed(src: Path, w: CutWindow, fmt: str, audio_wav: Path, out: Path, thumb: Path,
+def render_framed(src: Path, w: CutWindow, framing: Framing, audio_wav: Path, out: Path, thumb: Path,
                   cues: list[captions.Cue] | None, workdir: Path, encoders: list[str],
                   threads: int = 0, progress: Callable[[float], None] = lambda f: None) -> tuple[str, str]:
-    """Renders the clip and its thumbnail; returns (method, encoder used)."""
-    samples = reframe.face_samples(src, w, lambda f: progress(SAMPLING_SHARE * f))
-    framing = Framing.plan(w, fmt, samples)
+    """Renders the clip and its thumbnail in one ffmpeg run; returns (method, encoder used)."""
     times = [t - w.first_pts for t in w.frame_times]
     chain = framing.video_chain(w)
     if framing.path is not None:
@@ -117,12 +121,11 @@ def render_framed(src: Path, w: CutWindow, fmt: str, audio_wav: Path, out: Path,
                 str(out.resolve()),
                 "-map", "[th]", *encoder.THUMB_JPEG, str(thumb.resolve())]
         try:
-            run_with_progress(args, w.duration, lambda f: progress(SAMPLING_SHARE + (1 - SAMPLING_SHARE) * f),
-                              cwd=workdir)
+            run_with_progress(args, w.duration, progress, cwd=workdir)
             return ("reframe" if framing.path is not None else "blurred_fit"), name
         except FfmpegFailed as e:
             if i + 1 < len(encoders):
                 log.warning("%s failed, rendering with %s instead: %s", name, encoders[i + 1], e.stderr[-300:])
                 continue
-            raise fatal("corrupt_media", f"ffmpeg failed while rendering the {fmt} clip: {e.stderr[-800:]}")
+            raise fatal("corrupt_media", f"ffmpeg failed while rendering the clip: {e.stderr[-800:]}")
     raise AssertionError("no encoder to try")
