@@ -1,6 +1,7 @@
 """Running the ffmpeg binary shipped in imageio-ffmpeg."""
 from __future__ import annotations
 
+import re
 import subprocess
 import tempfile
 from pathlib import Path
@@ -13,13 +14,18 @@ from server.core.failures import fatal
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
 
 
+def said(stderr: str) -> str:
+    """The end of what ffmpeg said, fit for a client: file paths cut to their names."""
+    return re.sub(r"(?:/[^\s/'\":,]+)+/([^\s/'\":,]+)", r"\1", stderr.strip())[-800:]
+
+
 def run(args: list[str], *, stdin=None) -> str:
     """Runs ffmpeg and returns its stderr (filters such as loudnorm report there)."""
     proc = subprocess.run([FFMPEG, "-hide_banner", "-nostdin", "-y", *args], input=stdin,
                           capture_output=True)
     err = proc.stderr.decode("utf-8", "replace")
     if proc.returncode != 0:
-        raise fatal("corrupt_media", f"ffmpeg failed: {err.strip()[-800:]}")
+        raise fatal("corrupt_media", f"ffmpeg failed: {said(err)}")
     return err
 
 

@@ -16,7 +16,7 @@ from typing import Callable
 
 from server.core.failures import fatal
 from server.media import captions, encoder, reframe
-from server.media.ffmpeg import FfmpegFailed, run_with_progress
+from server.media.ffmpeg import FfmpegFailed, run_with_progress, said
 from server.media.frames import CutWindow
 from server.media.loudness import AAC
 
@@ -114,8 +114,8 @@ def render_framed(src: Path, w: CutWindow, framing: Framing, audio_wav: Path, ou
              f"[t]select=eq(n\\,{thumb_frame}),{encoder.THUMB_SCALE}[th]")
     for i, name in enumerate(encoders):
         # -noautorotate: the plan was made on the stored frames, as the decoder gives them
-        args = ["-loglevel", "error", "-noautorotate", "-ss", f"{max(0.0, w.first_pts - 0.25 / w.fps):.6f}", "-i", str(src.resolve()),
-                "-i", str(audio_wav.resolve()), "-filter_complex", graph,
+        args = ["-loglevel", "error", "-noautorotate", "-ss", f"{max(0.0, w.first_pts - 0.25 / w.fps):.6f}",
+                "-i", str(src.resolve()), "-i", str(audio_wav.resolve()), "-filter_complex", graph,
                 "-map", "[v]", "-map", "1:a:0", *encoder.video_args(name, w.fps, threads), *AAC,
                 "-frames:v", str(len(times)), "-fps_mode", "passthrough", "-movflags", "+faststart",
                 str(out.resolve()),
@@ -127,5 +127,5 @@ def render_framed(src: Path, w: CutWindow, framing: Framing, audio_wav: Path, ou
             if i + 1 < len(encoders):
                 log.warning("%s failed, rendering with %s instead: %s", name, encoders[i + 1], e.stderr[-300:])
                 continue
-            raise fatal("corrupt_media", f"ffmpeg failed while rendering the clip: {e.stderr[-800:]}")
+            raise fatal("corrupt_media", f"ffmpeg failed while rendering the clip: {said(e.stderr)}")
     raise AssertionError("no encoder to try")

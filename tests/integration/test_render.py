@@ -376,3 +376,13 @@ def test_thumbnails_show_the_frame_a_third_into_the_clip(indexed, tmp_path):
             assert (w, h) == (640, 640)                 # the fitted frame spans rows 140..500
             top, bottom = thumb[180:290, 40:600].mean(), thumb[350:460, 40:600].mean()
         assert abs(top - 164) < 6 and abs(bottom - 20) < 6, (fmt, top, bottom)
+
+
+def test_what_ffmpeg_said_reaches_clients_without_server_paths(tmp_path):
+    from server.core.failures import StepError
+    from server.media.ffmpeg import run
+    missing = tmp_path / "work" / "Dk0Tn9UH" / "render" / "source.mp4"
+    with pytest.raises(StepError) as e:
+        run(["-i", str(missing), "-f", "null", "-"])
+    assert e.value.cause == "corrupt_media" and "source.mp4" in str(e.value)
+    assert str(tmp_path) not in str(e.value) and "/render/" not in str(e.value)
