@@ -1,4 +1,4 @@
-"""Command line: serve, worker, migrate, step-limit, submit, settings."""
+"""Command line: serve, worker, migrate, step-limit, submit, settings, keys."""
 from __future__ import annotations
 
 import argparse
@@ -8,7 +8,9 @@ import signal
 import sys
 from pathlib import Path
 
+from server.cli_keys import add_keys_parser
 from server.core.steps import Step
+from server.usecases import Refused
 from server.settings import SettingsError, env_example, load_settings, markdown_table
 
 log = logging.getLogger("server")
@@ -142,12 +144,16 @@ def main(argv: list[str] | None = None) -> int:
     st.add_argument("--env-example", action="store_true", help="print .env.example")
     st.add_argument("--markdown", action="store_true", help="print the README's settings table")
     st.set_defaults(fn=cmd_settings)
+    add_keys_parser(sub)
     args = p.parse_args(argv)
     try:
         return args.fn(args) or 0
     except SettingsError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except Refused as e:
+        print(f"error: {e.message}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
