@@ -17,11 +17,22 @@ Row = dict[str, Any]
 
 
 class QuotaExceeded(Exception):
-    """A charge would take an API key past a daily quota; nothing was charged."""
+    """A charge would take an API key past a daily quota; nothing was charged.
+    `what` is "videos" or "minutes"; `left` what remained of the day's `limit` before this
+    charge; `this` the charge (minutes; None for a URL, whose length is not known yet)."""
 
-    def __init__(self, message: str, retry_after_s: float):
-        super().__init__(message)
+    def __init__(self, what: str, limit: float, left: float, this: float | None,
+                 retry_after_s: float):
+        self.what, self.limit, self.left, self.this = what, limit, max(left, 0.0), this
         self.retry_after_s = retry_after_s
+        if what == "videos":
+            text = (f"this API key may submit {limit:g} videos a day (UTC); the quota is used up "
+                    "until midnight UTC")
+        else:
+            text = (f"this API key may submit {limit:.1f} minutes of source video a day (UTC); "
+                    f"{self.left:.1f} are left today"
+                    + (f" and this one lasts {this:.1f}" if this is not None else ""))
+        super().__init__(text)
 
 
 class IdempotencyConflict(Exception):

@@ -8,10 +8,6 @@ from server.core.stores import QuotaExceeded, Row
 from server.db import Database, Tx
 
 
-def _minutes(seconds: float) -> str:
-    return f"{seconds / 60:.1f}"
-
-
 def charge(tx: Tx, *, key_id: int, video_id: int, videos: int, source_s: float | None,
            defaults: Limits, require_minutes: bool = False) -> None:
     """Charges a video (`videos`=1) and/or its source seconds to the key, once each per
@@ -31,17 +27,14 @@ def charge(tx: Tx, *, key_id: int, video_id: int, videos: int, source_s: float |
     used = tx.one("key_usage_today", key_id=key_id)
     assert used is not None
     wait = used["day_left_s"]
-    if limits["videos_limit"] and used["videos"] > limits["videos_limit"]:
-        raise QuotaExceeded(f"this API key may submit {limits['videos_limit']} videos a day "
-                            "(UTC); the quota is used up until midnight UTC", wait)
-    seconds_limit = limits["seconds_limit"]
+    videos_limit, seconds_limit = limits["videos_limit"], limits["seconds_limit"]
+    if videos_limit and used["videos"] > videos_limit:
+        raise QuotaExceeded("videos", videos_limit, 0, None, wait)
     if seconds_limit and (used["seconds"] > seconds_limit
                           or (require_minutes and used["seconds"] >= seconds_limit)):
-        already = used["seconds"] - (source_s or 0)
-        raise QuotaExceeded(
-            f"this API key may submit {_minutes(seconds_limit)} minutes of source video a day "
-            f"(UTC); {_minutes(max(seconds_limit - already, 0))} are left today"
-            + (f" and this one lasts {_minutes(source_s)}" if source_s else ""), wait)
+        left = seconds_limit - (used["seconds"] - (source_s or 0))
+        raise QuotaExceeded("minutes", seconds_limit / 60, left / 60,
+                            None if source_s is None else source_s / 60, wait)
 
 
 class PgKeys:

@@ -450,11 +450,13 @@ where k.key_hash = %(key_hash)s or (k.previous_hash = %(key_hash)s and k.previou
 
 -- name: lock_api_key
 -- The key's limits, its row locked for the rest of the transaction: concurrent charges to
--- one key take turns, so no two of them both see the last unit of a quota free.
+-- one key take turns, so no two of them both see the last unit of a quota free. (No key
+-- update: the lock the foreign keys of the new video and charge take on this row must not
+-- conflict with it, or two submissions holding one each would deadlock.)
 select coalesce(videos_per_day, %(videos_default)s) as videos_limit,
        coalesce(source_minutes_per_day, %(minutes_default)s) * 60 as seconds_limit
 from api_keys where id = %(key_id)s
-for update;
+for no key update;
 
 -- name: add_key_charge
 -- Once per video and kind of charge: a second charge of the same adds nothing.

@@ -30,7 +30,7 @@ create table if not exists public.api_keys (
     videos_per_day          integer check (videos_per_day >= 0),         -- null: API_KEY_VIDEOS_PER_DAY
     source_minutes_per_day  real check (source_minutes_per_day >= 0),    -- null: API_KEY_SOURCE_MINUTES_PER_DAY
     webhook_secret          text not null,           -- whsec_...: signs this key's webhooks
-    rate_tat                timestamptz not null default '-infinity',
+    rate_tat                timestamptz not null default 'epoch',
     created_at              timestamptz not null default now(),
     last_used_at            timestamptz,
     revoked_at              timestamptz

@@ -488,9 +488,10 @@ class FakeKeys:
         videos_after = self.used(key_id, "video") + sum(a for (v, w), (k, a) in new.items() if w == "video")
         seconds_after = self.used(key_id, "source_seconds") + (source_s or 0)
         if limit_videos and videos_after > limit_videos:
-            raise QuotaExceeded(f"{limit_videos} videos a day", self.day_left_s)
+            raise QuotaExceeded("videos", limit_videos, 0, None, self.day_left_s)
         if limit_s and (seconds_after > limit_s or (require_minutes and seconds_after >= limit_s)):
-            raise QuotaExceeded(f"{limit_s / 60:g} minutes a day", self.day_left_s)
+            raise QuotaExceeded("minutes", limit_s / 60, (limit_s - seconds_after + (source_s or 0)) / 60,
+                                None if source_s is None else source_s / 60, self.day_left_s)
         return lambda: self.charges.update(new)
 
 
