@@ -1,4 +1,4 @@
-"""Command line: serve, worker, migrate, step-limit, submit, settings, keys."""
+"""Command line: serve, worker, migrate, step-limit, submit, settings, db, keys."""
 from __future__ import annotations
 
 import argparse
@@ -113,8 +113,10 @@ def cmd_settings(args) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m server", description=__doc__)
+def build_parser(prog: str = "python -m server") -> argparse.ArgumentParser:
+    """Every subcommand and its options (tests check deployment files' commands against it)."""
+    from server.cli_db import add_db_parser
+    p = argparse.ArgumentParser(prog=prog, description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("serve", help="run the web API under gunicorn").set_defaults(fn=cmd_serve)
     sub.add_parser("migrate", help="apply pending migrations").set_defaults(fn=cmd_migrate)
@@ -144,8 +146,13 @@ def main(argv: list[str] | None = None) -> int:
     st.add_argument("--env-example", action="store_true", help="print .env.example")
     st.add_argument("--markdown", action="store_true", help="print the README's settings table")
     st.set_defaults(fn=cmd_settings)
+    add_db_parser(sub)
     add_keys_parser(sub)
-    args = p.parse_args(argv)
+    return p
+
+
+def main(argv: list[str] | None = None, prog: str = "python -m server") -> int:
+    args = build_parser(prog).parse_args(argv)
     try:
         return args.fn(args) or 0
     except SettingsError as e:
@@ -154,6 +161,11 @@ def main(argv: list[str] | None = None) -> int:
     except Refused as e:
         print(f"error: {e.message}", file=sys.stderr)
         return 1
+
+
+def clips() -> int:
+    """The `clips` console command (pyproject.toml), the same CLI as `python -m server`."""
+    return main(prog="clips")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from typing import IO
 
 from server.core import webhooks
 from server.core.failures import StepError
+from server.core.media_types import content_type
 from server.core.model import RenderOptions
 from server.core.stores import Charge, IdempotencyConflict, QuotaExceeded, Subscription
 from server.core.urls import UnsafeUrl, check_url
@@ -23,9 +24,6 @@ from server.usecases import Refused
 
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f]")
 # Stored sources get a content type from their name, never from what a client declared.
-SOURCE_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime",
-                ".webm": "video/webm", ".mkv": "video/x-matroska", ".mp3": "audio/mpeg",
-                ".m4a": "audio/mp4", ".wav": "audio/wav", ".flac": "audio/flac"}
 
 
 def new_token() -> str:
@@ -136,7 +134,7 @@ def submit_file(s: Services, path: Path, *, filename: str, opts: SubmitOptions,
     suffix = upload_suffix(filename)
     storage_key = f"uploads/{token}/source{suffix}"
     _subscription(s, opts, key_id)              # refuse a bad webhook before storing anything
-    s.storage.put(storage_key, path, SOURCE_TYPES.get(suffix, "application/octet-stream"))
+    s.storage.put(storage_key, path, content_type(storage_key))
     try:
         created = _create(s, opts, key_id, token=token, fingerprint="sha256:" + digest,
                           source_s=info.duration_s, upload_key=storage_key,

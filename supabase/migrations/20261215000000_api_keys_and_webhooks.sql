@@ -178,3 +178,63 @@ begin
         end if;
     end loop;
 end $$;
+
+-- What the dashboard shows beside each table and column.
+comment on table public.api_keys is 'API keys: only the SHA-256 of each key; limits, rate state, webhook secret';
+comment on column public.api_keys.id is 'the key''s identity; its videos stay its own across rotations';
+comment on column public.api_keys.name is 'a label, unique among live keys (clips keys create --name)';
+comment on column public.api_keys.prefix is 'the key''s first characters, to recognise it in lists';
+comment on column public.api_keys.key_hash is 'hex SHA-256 of the whole key; the key itself is never stored';
+comment on column public.api_keys.previous_hash is 'the key before the last rotation, valid until previous_expires_at';
+comment on column public.api_keys.previous_expires_at is 'end of the rotation''s grace period';
+comment on column public.api_keys.rate_per_min is 'requests a minute; null: API_KEY_RATE_PER_MIN; 0: unlimited';
+comment on column public.api_keys.videos_per_day is 'videos per UTC day; null: API_KEY_VIDEOS_PER_DAY; 0: unlimited';
+comment on column public.api_keys.source_minutes_per_day is 'source minutes per UTC day; null: API_KEY_SOURCE_MINUTES_PER_DAY; 0: unlimited';
+comment on column public.api_keys.webhook_secret is 'whsec_...: signs the webhooks of this key''s videos';
+comment on column public.api_keys.rate_tat is 'rate limit state (GCRA): when the next request is theoretically due';
+comment on column public.api_keys.created_at is 'when the key was created';
+comment on column public.api_keys.last_used_at is 'the last request that used it';
+comment on column public.api_keys.revoked_at is 'when it was revoked; null while live';
+
+comment on table public.api_key_charges is 'the quotas'' ledger: what each video cost its key, once per kind of charge';
+comment on column public.api_key_charges.video_id is 'the video charged for';
+comment on column public.api_key_charges.what is 'video (one submission) or source_seconds (its length)';
+comment on column public.api_key_charges.api_key_id is 'the key charged';
+comment on column public.api_key_charges.day is 'the UTC day the charge counts on';
+comment on column public.api_key_charges.amount is '1 for a video, seconds for source_seconds';
+comment on column public.api_key_charges.charged_at is 'when it was charged';
+
+comment on column public.videos.api_key_id is 'the API key that submitted it (null: anonymous)';
+comment on column public.videos.request_fingerprint is 'SHA-256 of the submission as sent: an Idempotency-Key is bound to it';
+comment on column public.uploads.api_key_id is 'the API key that started the upload; the video it becomes is the key''s';
+
+comment on table public.video_webhooks is 'a video''s webhook subscription: where to POST which events';
+comment on column public.video_webhooks.video_id is 'the subscribed video';
+comment on column public.video_webhooks.url is 'the receiver (checked like video URLs at submission and at connect time)';
+comment on column public.video_webhooks.events is 'the events asked for (video.completed, video.failed, video.cancelled, video.step_completed)';
+comment on column public.video_webhooks.max_attempts is 'attempts each event gets (WEBHOOK_MAX_ATTEMPTS)';
+
+comment on table public.webhook_deliveries is 'one row per webhook event; its job (kind webhook, token = msg_id) sends it';
+comment on column public.webhook_deliveries.id is 'the delivery';
+comment on column public.webhook_deliveries.msg_id is 'the webhook-id header, the same on every retry of this event';
+comment on column public.webhook_deliveries.video_id is 'the video the event is about';
+comment on column public.webhook_deliveries.event is 'video.completed, video.failed, video.cancelled or video.step_completed';
+comment on column public.webhook_deliveries.step is 'the step that finished (video.step_completed)';
+comment on column public.webhook_deliveries.occurred_at is 'when the event happened';
+comment on column public.webhook_deliveries.body is 'the JSON sent, built at the first attempt and resent unchanged';
+
+comment on table public.webhook_attempts is 'one row per attempt to deliver a webhook event, with the receiver''s answer';
+comment on column public.webhook_attempts.id is 'the attempt';
+comment on column public.webhook_attempts.delivery_id is 'the event delivered';
+comment on column public.webhook_attempts.attempt is 'the job''s attempt number (step_runs has its worker)';
+comment on column public.webhook_attempts.started_at is 'when it was sent';
+comment on column public.webhook_attempts.finished_at is 'when it ended; null: the worker died mid-attempt';
+comment on column public.webhook_attempts.status_code is 'the receiver''s HTTP status; null when no answer came';
+comment on column public.webhook_attempts.error is 'why it did not count as delivered';
+
+comment on column public.video_processing_queue.kind is
+    'what kind of work the row is: video (download to render), audio_enhance (one step) or webhook (one event to deliver); server/core/steps.py';
+comment on column public.video_processing_queue.token is
+    'the handle for jobs without a video: an audio_enhance job''s token, a webhook job''s msg_id; null for videos';
+comment on column public.operator_jobs.kind is
+    'what kind of work: video (the whole pipeline), audio_enhance, or webhook (one event to deliver)';

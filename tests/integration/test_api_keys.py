@@ -153,10 +153,14 @@ def test_the_list_filters_by_status_and_holds_only_the_keys_videos(services, cle
     assert e.value.reason == "invalid" and "cursor" in e.value.message
 
 
-def _cli(db_url, data_dir, *args):
+def _cli(db_url, data_dir, *args, clips=False):
+    """`python -m server keys ...`, or the `clips` console command's entry point."""
     env = {**os.environ, "DATABASE_URL": db_url, "DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "server", "keys", *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+    command = ([sys.executable, "-c", "import sys; from server.__main__ import clips; "
+                                      "sys.argv[0] = 'clips'; sys.exit(clips())"]
+               if clips else [sys.executable, "-m", "server"])
+    return subprocess.run([*command, "keys", *args], env=env, cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
 
 
 def test_the_command_line_prints_a_key_once_and_manages_it(clean_db, data_dir):
@@ -164,7 +168,7 @@ def test_the_command_line_prints_a_key_once_and_manages_it(clean_db, data_dir):
     assert made.returncode == 0, made.stderr
     [key] = re.findall(r"ck_[A-Za-z0-9_-]{43}", made.stdout)
     assert re.search(r"whsec_\S+", made.stdout)
-    listing = _cli(clean_db, data_dir, "list")
+    listing = _cli(clean_db, data_dir, "list", clips=True)
     assert "partner" in listing.stdout and key[:11] in listing.stdout and key not in listing.stdout
     assert "30" in listing.stdout and "600 (default)" in listing.stdout
     again = _cli(clean_db, data_dir, "create", "--name", "partner")
