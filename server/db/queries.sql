@@ -438,6 +438,11 @@ where (k.key_hash = %(key_hash)s or (k.previous_hash = %(key_hash)s and k.previo
       <= now() + interval '1 minute'
 returning k.id, k.name, k.rate_per_min, k.videos_per_day, k.source_minutes_per_day;
 
+-- name: relaxed_commit
+-- For writes that may be lost in a crash without harm (a key's rate state, its last use):
+-- the commit does not wait for the WAL to reach the disk.
+set local synchronous_commit = off;
+
 -- name: key_refusal
 -- Why take_key_request let nothing through: no such key, a revoked one, or the seconds
 -- until its rate lets the next request through.
