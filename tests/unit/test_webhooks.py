@@ -142,3 +142,17 @@ def test_webhook_retries_back_off_on_their_own_schedule(s):
     start = s.jobs.clock.now
     row = _attempt(s, Sender(500))
     assert 30 <= row["run_after"] - start <= 60         # half to all of the first delay, jittered
+
+
+def test_the_form_takes_webhook_events_comma_separated():
+    from pydantic import ValidationError
+
+    from server.api.schemas import SubmitFormIn, SubmitUrlIn
+    form = SubmitFormIn.model_validate({"webhook_url": "https://93.184.216.34/hook",
+                                        "webhook_events": "video.completed, video.step_completed"})
+    opts = form.to_options(None)
+    assert opts.webhook_events == ("video.completed", "video.step_completed")
+    with pytest.raises(ValidationError):
+        SubmitFormIn.model_validate({"webhook_events": "video.done"})
+    with pytest.raises(ValidationError):                 # JSON takes a list, strictly
+        SubmitUrlIn.model_validate_json('{"video_url": "https://a.b/c", "webhook_events": "video.failed"}')
