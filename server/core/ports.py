@@ -32,7 +32,8 @@ class Analyzer(Protocol):
 class Renderer(Protocol):
     def render(self, media: Path, clip: ClipPlan, out_video: Path, out_thumb: Path,
                transcript: Transcript | None = None,
-               options: RenderOptions | None = None) -> RenderResult: ...
+               options: RenderOptions | None = None,
+               progress: Progress | None = None) -> RenderResult: ...   # progress: 0..1 of this clip
 
 
 class Storage(Protocol):
