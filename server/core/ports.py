@@ -55,3 +55,11 @@ class Prober(Protocol):
     def probe(self, path: Path) -> MediaFacts: ...               # raises StepError when unusable
     def check_complete(self, path: Path, duration_s: float) -> None: ...
     def sha256_of(self, path: Path) -> str: ...
+
+
+class WebhookSender(Protocol):
+    def send(self, url: str, body: bytes, headers: dict[str, str]) -> int:
+        """POSTs `body` and returns the receiver's status code, following no redirect;
+        raises StepError when no answer came (network) or the address is refused
+        (private_url)."""
+        ...
