@@ -6,7 +6,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from server.api.schemas import (BriefOut, CaptionStyleOut, ClipDownloadsOut, ClipOut, RenderJobOut,
-                                StatusOut, StepOut, TranscriptLinksOut, UsageOut, VideoOut)
+                                StatusOut, StepOut, TranscriptLinksOut, UsageOut, VideoOut,
+                                WebhookAttemptOut, WebhookDeliveryOut)
 from server.core.ports import Storage
 from server.core.steps import STEPS
 from server.core.stores import Row
@@ -108,6 +109,20 @@ def brief_out(row: Row) -> BriefOut:
                     finished_at=row["finished_at"].isoformat() if row["finished_at"] else None)
 
 
+_DELIVERY_STATE = {"queued": "pending", "running": "sending", "retrying": "retrying",
+                   "completed": "delivered", "failed": "failed", "cancelled": "failed"}
+
+
+def webhook_out(d: Row) -> WebhookDeliveryOut:
+    """One event's delivery: its job's state, and every attempt with the receiver's answer."""
+    return WebhookDeliveryOut(
+        id=d["msg_id"], event=d["event"], step=d["step"], occurred_at=d["occurred_at"].isoformat(),
+        state=_DELIVERY_STATE[d["status"]],  # type: ignore[arg-type]
+        retry_at=d["run_after"].isoformat() if d["status"] == "retrying" else None,
+        failure_cause=d["failure_cause"],
+        attempts=[WebhookAttemptOut(**a) for a in d["attempts"]])
+
+
 def status_out(state: VideoState, storage: Storage, base_url: str) -> StatusOut:
     row = state.job
     steps = steps_out(row, state.attempts)
@@ -120,6 +135,8 @@ def status_out(state: VideoState, storage: Storage, base_url: str) -> StatusOut:
         renders = latest_renders(state.renders)
         extra["clips"] = [clip_out(c, storage, base_url, row["token"], renders.get(c["clip_index"]))
                           for c in state.clips]
+    if state.webhooks:
+        extra["webhooks"] = [webhook_out(d) for d in state.webhooks]
     media_key = row.get("media_key")
     return StatusOut(
         token=row["token"], status=row["status"], pipeline_step=row["pipeline_step"],

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, f
 
 from server.core.edits import EDIT_MAX_S
 from server.core.model import CAPTION_POSITIONS, CAPTION_PRESETS, CAPTION_SIZES, FORMATS
+from server.core.webhooks import DEFAULT_EVENTS, EVENTS
 from server.core.steps import DONE, STEPS, Status, Step
 from server.usecases.submit import SubmitOptions
 
@@ -38,6 +39,7 @@ Text = Annotated[str, Field(pattern=PRINTABLE_PATTERN)]
 Token = Annotated[str, Field(min_length=1, max_length=100, pattern=TOKEN_PATTERN)]
 Format = Literal[FORMATS]  # type: ignore[valid-type]
 Colour = Annotated[str, Field(pattern=COLOUR_PATTERN)]
+Event = Literal[EVENTS]  # type: ignore[valid-type]
 
 
 class Request(BaseModel):
@@ -95,13 +97,25 @@ class SubmitOptionsIn(RenderChoicesIn):
                                  description="The spoken language as a Whisper language code "
                                              "(en, de, yue...); unset: detected")
 
+    webhook_url: Text | None = Field(None, min_length=1, max_length=2048,
+                                     description="http(s) URL that gets a signed POST (Standard "
+                                                 "Webhooks) for each event; it must resolve to public "
+                                                 "addresses. Signed with the API key's webhook "
+                                                 "secret, or WEBHOOK_SECRET without a key")
+    webhook_events: list[Event] | None = Field(
+        None, min_length=1, max_length=len(EVENTS),
+        description=f"Which events to send; unset: {', '.join(DEFAULT_EVENTS)}. "
+                    "video.step_completed comes once per finished step")
+
+
     def to_options(self, idempotency_key: str | None) -> SubmitOptions:
         style = self.caption_style.model_dump(exclude_none=True) if self.caption_style else None
         return SubmitOptions(priority=self.priority, force=self.force, format=self.format,
                              captions=self.captions, enhance=self.enhance, caption_style=style,
                              min_clip_s=self.min_clip_s, max_clip_s=self.max_clip_s,
                              max_clips=self.max_clips, topic=self.topic, language=self.language,
-                             idempotency_key=idempotency_key)
+                             idempotency_key=idempotency_key, webhook_url=self.webhook_url,
+                             webhook_events=tuple(self.webhook_events) if self.webhook_events else None)
 
 
 class SubmitUrlIn(SubmitOptionsIn):
@@ -117,7 +131,8 @@ def _file_field(schema: dict[str, Any]) -> None:
 
 class SubmitFormIn(SubmitOptionsIn):
     """The same options as form fields beside `file` (form values are text, so "5" is 5
-    and "true"/"yes"/"1" are true; `caption_style` is a JSON object as text)."""
+    and "true"/"yes"/"1" are true; `caption_style` is a JSON object as text; webhook_events is
+    comma-separated)."""
     model_config = ConfigDict(strict=False, extra="forbid", json_schema_extra=_file_field)
 
     @field_validator("caption_style", mode="before")
@@ -129,6 +144,11 @@ class SubmitFormIn(SubmitOptionsIn):
             except ValueError:
                 raise ValueError('must be a JSON object such as {"preset": "bold"}') from None
         return value
+
+    @field_validator("webhook_events", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        return [v.strip() for v in value.split(",")] if isinstance(value, str) else value
 
 
 class AudioFormIn(Request):
@@ -175,6 +195,29 @@ class ClipRenderIn(RenderChoicesIn):
 
 class CancelIn(Request):
     token: Token
+
+
+STATUS_LIST_PATTERN = r"^[a-z]+(,[a-z]+)*$"
+
+
+class VideoListQuery(BaseModel):
+    cursor: str | None = Field(None, max_length=100, pattern=TOKEN_PATTERN,
+                               description="next_cursor of the previous page; unset: the newest")
+    limit: int = Field(20, ge=1, le=100, description="Videos per page")
+    status: str | None = Field(None, max_length=100, pattern=STATUS_LIST_PATTERN,
+                               description="Only videos in these statuses, comma-separated "
+                                           f"({', '.join(Status)})")
+
+    @field_validator("status")
+    @classmethod
+    def _known(cls, value: str | None) -> str | None:
+        unknown = sorted(set((value or "").split(",")) - set(Status) - {""})
+        if unknown:
+            raise ValueError(f"unknown status {', '.join(unknown)}; choose from {', '.join(Status)}")
+        return value
+
+    def statuses(self) -> list[str] | None:
+        return self.status.split(",") if self.status else None
 
 
 class CreateUploadIn(Request):
@@ -295,6 +338,26 @@ class ClipOut(Response):
                                                           "if it was rendered again")
 
 
+class WebhookAttemptOut(Response):
+    attempt: int
+    started_at: str
+    finished_at: str | None = Field(description="null while sending, or when the worker died "
+                                                "mid-attempt (another attempt follows)")
+    status_code: int | None = Field(description="The receiver's answer; null when none came")
+    error: str | None
+
+
+class WebhookDeliveryOut(Response):
+    id: str = Field(description="The webhook-id header: the same on every attempt of this event")
+    event: Event
+    step: str | None = Field(description="The step that finished (video.step_completed)")
+    occurred_at: str
+    state: Literal["pending", "sending", "retrying", "delivered", "failed"]
+    retry_at: str | None
+    failure_cause: str | None
+    attempts: list[WebhookAttemptOut]
+
+
 class StatusOut(Response):
     token: str
     status: Status
@@ -313,9 +376,16 @@ class StatusOut(Response):
     finished_at: str | None
     transcript: TranscriptLinksOut | None = Field(None, description="Present once transcribed")
     clips: list[ClipOut] | None = Field(None, description="Present once clips are found")
+    webhooks: list[WebhookDeliveryOut] | None = Field(
+        None, description="The deliveries of this video's webhook events, once there are any")
     archive_url: str | None = Field(None, description="Everything in one zip (clips, thumbnails, "
                                                       "captions, manifests, transcript); present "
                                                       "once transcribed")
+
+
+class VideoListOut(Response):
+    videos: list[StatusOut] = Field(description="Newest first; each as the status endpoint gives it")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last")
 
 
 class BriefOut(Response):

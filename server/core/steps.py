@@ -14,6 +14,7 @@ from enum import StrEnum
 class Kind(StrEnum):
     VIDEO = "video"                      # a submitted video: download ... render
     AUDIO_ENHANCE = "audio_enhance"      # POST /public/audio/enhance: one step
+    WEBHOOK = "webhook"                  # one event of a video, sent to its webhook_url
     CLIP_RENDER = "clip_render"          # POST /public/video/clips/render: one clip again
 
 
@@ -25,6 +26,7 @@ class Step(StrEnum):
     FIND_CLIPS = "find_clips"
     RENDER = "render"
     ENHANCE_AUDIO = "enhance_audio"
+    DELIVER_WEBHOOK = "deliver_webhook"
     RENDER_CLIP = "render_clip"
 
 
@@ -34,6 +36,7 @@ DONE = "done"
 PIPELINES: dict[Kind, tuple[Step, ...]] = {
     Kind.VIDEO: (Step.DOWNLOAD, Step.TRANSCRIBE, Step.CLASSIFY, Step.FIND_CLIPS, Step.RENDER),
     Kind.AUDIO_ENHANCE: (Step.ENHANCE_AUDIO,),
+    Kind.WEBHOOK: (Step.DELIVER_WEBHOOK,),
     Kind.CLIP_RENDER: (Step.RENDER_CLIP,),
 }
 

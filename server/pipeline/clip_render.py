@@ -39,7 +39,8 @@ def render_clip(ctx: StepContext) -> Save:
     base = version_folder(ctx.video["token"], index, job.id) + f"{index:02d}"
     try:
         outputs = render_clip_files(ctx, media_path, plan, ctx.transcript(),
-                                    job.payload.get("options") or {}, base)
+                                    job.payload.get("options") or {}, base,
+                                    lambda f: ctx.progress(0.05 + 0.9 * f))
     finally:
         shutil.rmtree(ctx.workdir, ignore_errors=True)
     video_key, thumbnail_key = outputs.pop("video_key"), outputs.pop("thumbnail_key")
@@ -56,7 +57,7 @@ def _drop_unused_versions(ctx: StepContext, index: int, current_key: str | None)
     """Deletes the folders of this clip's earlier re-renders that the clip no longer shows
     (at most one render of a clip runs at a time, so none of them is being written)."""
     s = ctx.services
-    for r in s.jobs.clip_renders(ctx.video_id):
+    for r in s.jobs.clip_renders_of_videos([ctx.video_id])[ctx.video_id]:
         if r["id"] == ctx.job.id or int(r["payload"]["clip_index"]) != index \
                 or r["status"] in ("queued", "running", "retrying"):
             continue

@@ -17,8 +17,8 @@ from pathlib import Path
 from server.adapters.media_probe import probe, sha256_of
 from server.core.failures import LeaseLost, fatal
 from server.core.media_types import content_type
-from server.core.model import (CaptionStyle, ClipBounds, ClipPlan, Classification, RenderOptions,
-                               Transcript)
+from server.core.model import (CaptionStyle, ClipBounds, ClipPlan, Classification, Progress,
+                               RenderOptions, Transcript)
 from server.core.steps import Step
 from server.core.stores import CheckpointWriter, Save
 from server.pipeline.context import StepContext, StepImpl
@@ -117,8 +117,11 @@ def render(ctx: StepContext) -> Save:
         if c["video_key"]:      # rendered by an earlier attempt: each clip is its own checkpoint
             continue
         plan = ClipPlan(c["start_s"], c["end_s"], c["title"], c["reason"], c["score"], c["hook"])
+        # the bar moves within a clip: clip n of len(clips), plus the clip's own fraction
+        def within(fraction: float, n: int = n) -> None:
+            ctx.progress((n + fraction) / len(clips))
         base = f"videos/{ctx.job.token}/clips/{c['clip_index']:02d}"
-        outputs = render_clip_files(ctx, media_path, plan, transcript, stored, base)
+        outputs = render_clip_files(ctx, media_path, plan, transcript, stored, base, within)
         if not s.checkpoints.save_rendered_clip(video_id=ctx.video_id, clip_index=c["clip_index"],
                                                 video_key=outputs.pop("video_key"),
                                                 thumbnail_key=outputs.pop("thumbnail_key"),
@@ -130,11 +133,11 @@ def render(ctx: StepContext) -> Save:
 
 
 def render_clip_files(ctx: StepContext, media_path: Path, plan: ClipPlan, transcript: Transcript,
-                      stored: dict, base: str) -> dict:
-    """Renders one clip with the `stored` render options and stores its files under
-    `base` (+ .mp4, .jpg, .srt, .vtt, .json). Returns its storage keys (`video_key`,
-    `thumbnail_key`) and its outputs: how it was rendered and its caption files and
-    manifest."""
+                      stored: dict, base: str, progress: Progress) -> dict:
+    """Renders one clip with the `stored` render options, reporting its own progress (0..1),
+    and stores its files under `base` (+ .mp4, .jpg, .srt, .vtt, .json). Returns its storage
+    keys (`video_key`, `thumbnail_key`) and its outputs: how it was rendered and its caption
+    files and manifest."""
     s = ctx.services
     options = render_options(stored, s.cfg)
     preset = (stored.get("caption_style") or {}).get("preset")
@@ -142,7 +145,8 @@ def render_clip_files(ctx: StepContext, media_path: Path, plan: ClipPlan, transc
     outdir.mkdir(parents=True, exist_ok=True)
     name = base.rsplit("/", 1)[-1]
     video_file, thumb_file = outdir / f"{name}.mp4", outdir / f"{name}.jpg"
-    result = s.renderer.render(media_path, plan, video_file, thumb_file, transcript, options)
+    result = s.renderer.render(media_path, plan, video_file, thumb_file, transcript, options,
+                               progress=progress)
     s.storage.put(base + ".mp4", video_file, content_type(video_file))
     s.storage.put(base + ".jpg", thumb_file, content_type(thumb_file))
     outputs: dict = {"video_key": base + ".mp4", "thumbnail_key": base + ".jpg",

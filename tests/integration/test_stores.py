@@ -82,7 +82,7 @@ def test_one_live_render_per_clip_and_the_video_job_stays_as_it_was(services, cl
                        priority=10, max_attempts=3)                  # clip 0 already has one waiting
     assert enqueue(video_id=vid, token="r3", payload={"clip_index": 1, "start_s": 11, "end_s": 18},
                    priority=10, max_attempts=3)                      # another clip may
-    assert [r["token"] for r in services.jobs.clip_renders(vid)] == ["r1", "r3"]
+    assert [r["token"] for r in services.jobs.clip_renders_of_videos([vid])[vid]] == ["r1", "r3"]
     [job] = claim(services, ("render_clip",), 1, 30)
     assert (job.kind, job.token, job.video_id, job.priority) == ("clip_render", "r1", vid, 10)
     assert services.jobs.start_attempt(job, "w")["token"] == token    # the step reads its video

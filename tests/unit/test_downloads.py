@@ -85,7 +85,7 @@ def rendered_video(s, tmp_path) -> str:
     token = submit_url(s, "https://example.com/talk.mp4", SubmitOptions())
     [row] = s.jobs.rows.values()
     vid = row["video_id"]
-    s.checkpoints.video_meta[vid] = {"title": "Sea & Moon"}
+    s.videos.rows[vid]["title"] = "Sea & Moon"
     outputs = {}
     for ext in ("mp4", "jpg", "srt", "vtt", "json"):
         src = tmp_path / f"00.{ext}"

@@ -77,7 +77,7 @@ def test_each_clip_has_named_downloads_and_its_latest_rerender():
     base = "videos/t/clips/00"
     clip = clip_row(srt=base + ".srt", vtt=base + ".vtt", manifest=base + ".json", captions=True,
                     caption_style={"preset": "bold", "size": "large", "highlight": "#22D3EE", "position": "middle"})
-    body = status_out(VideoState(job_row(), [], [clip], renders), Storage(), "http://h").model_dump(
+    body = status_out(VideoState(job_row(), [], [clip], renders=renders), Storage(), "http://h").model_dump(
         mode="json", by_alias=True, exclude_unset=True)
     view = body["clips"][0]
     assert view["render"]["token"] == "r1" and view["render"]["status"] == "running"   # the latest
