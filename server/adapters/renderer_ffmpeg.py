@@ -6,6 +6,7 @@ import json
 import logging
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -73,7 +74,8 @@ class FfmpegRenderer:
                         cues = captions.cues(words) if opts.captions else None
                         method, used = render_framed(media, w, framing, audio.result(), out_video, out_thumb, cues,
                                                      tmp, self.encoders, self.threads,
-                                                     lambda f: report(share + (1 - share) * f))
+                                                     lambda f: report(share + (1 - share) * f),
+                                                     style=opts.caption_style)
             if method == "audio_only":
                 run(["-loglevel", "error", "-ss", f"{(last - first) / 3:.3f}", "-i", str(out_video),
                      "-vf", encoder.THUMB_SCALE, *encoder.THUMB_JPEG, str(out_thumb)])
@@ -110,6 +112,7 @@ class FfmpegRenderer:
         manifest = {
             "title": clip.title, "reason": clip.reason, "hook": clip.hook, "score": clip.score,
             "format": opts.format, "captions_burned_in": opts.captions and opts.format != "landscape",
+            "caption_style": asdict(opts.caption_style),
             "enhanced": opts.enhance, "loudness_lufs": loudness.TARGET_LUFS, "video_encoder": video_encoder,
             "source": {"start_s": round(first, 6), "end_s": round(last, 6)},
             "duration_s": round(last - first, 6),

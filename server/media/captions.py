@@ -8,20 +8,21 @@ placed at an exact pixel position."""
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import matplotlib
 from PIL import ImageFont
 
-from server.core.model import Transcript
+from server.core.model import CAPTION_SIZES, CaptionStyle, Transcript
 from server.core import subtitles
 
 MAX_WORDS_PER_CUE = 3
 MAX_CUE_GAP_S = 0.6          # a longer pause starts a new cue
 HOLD_S = 0.3                 # a cue stays up this long after its last word, unless the next starts
-WHITE, HIGHLIGHT, OUTLINE = (255, 255, 255), (255, 214, 0), (0, 0, 0)
+WHITE, OUTLINE = (255, 255, 255), (0, 0, 0)
+HIGHLIGHT = CaptionStyle().highlight_rgb     # the default style's spoken word (classic yellow)
 FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 FONT_FILE = "DejaVuSans-Bold.ttf"
 FONT_NAME = "DejaVu Sans"
@@ -109,13 +110,15 @@ def font(size: int) -> ImageFont.FreeTypeFont:
 
 @dataclass
 class Layout:
-    """Where a frame of `width` x `height` shows its captions."""
+    """Where a frame of `width` x `height` shows its captions, in a caption style (its size
+    and position; server.core.model.CaptionStyle)."""
     width: int
     height: int
+    style: CaptionStyle = field(default_factory=CaptionStyle)
 
     @property
     def size(self) -> int:                     # the font's em, in pixels
-        return max(16, round(self.width * 0.072))
+        return max(16, round(self.width * CAPTION_SIZES[self.style.size]))
 
     @property
     def margin(self) -> int:                   # safe margin on both sides
@@ -123,8 +126,14 @@ class Layout:
 
     @property
     def centre_y(self) -> int:
+        vertical = self.height > self.width
+        if self.style.position == "top":
+            # below the top edge, where platforms put the account name and the search bar
+            return round(self.height * (0.2 if vertical else 0.15))
+        if self.style.position == "middle":
+            return round(self.height * 0.5)
         # Vertical video: above the bottom third, where platforms put their buttons and text.
-        return round(self.height * (0.68 if self.height > self.width else 0.8))
+        return round(self.height * (0.68 if vertical else 0.8))
 
     def lines(self, texts: list[str], size: int) -> list[list[int]]:
         """Greedy line breaks within the margins: word indexes per line."""
@@ -183,10 +192,12 @@ def _on_frame_grid(frame_times: list[float]):
     return snap
 
 
-def to_ass(cs: list[Cue], width: int, height: int, frame_times: list[float]) -> str:
+def to_ass(cs: list[Cue], width: int, height: int, frame_times: list[float],
+           style: CaptionStyle | None = None) -> str:
     """The burned-in captions of a `width` x `height` clip whose frames are shown at
-    `frame_times` (clip time, seconds)."""
-    layout = Layout(width, height)
+    `frame_times` (clip time, seconds), in `style` (size, spoken word's colour, position)."""
+    layout = Layout(width, height, style or CaptionStyle())
+    highlight = _ass_colour(layout.style.highlight_rgb)
     ascent, descent = font(1000).getmetrics()
     em_to_ass = (ascent + descent) / 1000        # libass sizes a font by its ascent + descent
     snap = _on_frame_grid(frame_times)
@@ -199,7 +210,7 @@ def to_ass(cs: list[Cue], width: int, height: int, frame_times: list[float]) -> 
         band_h = line_h * len(lines) + 2 * stroke
         top = min(max(0, layout.centre_y - band_h // 2), height - band_h)
         for li, idxs in enumerate(lines):
-            body = " ".join("{\\c%s}%s{\\c%s}" % (_ass_colour(HIGHLIGHT), texts[i], _ass_colour(WHITE))
+            body = " ".join("{\\c%s}%s{\\c%s}" % (highlight, texts[i], _ass_colour(WHITE))
                             if i == wi else texts[i] for i in idxs)
             tags = "{\\an8\\pos(%d,%d)\\fs%.2f\\bord%d}" % (width // 2, top + stroke + li * line_h,
                                                         size * em_to_ass, stroke)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from server.core.failures import fatal
+from server.core.model import CaptionStyle
 from server.media import captions, encoder, reframe
 from server.media.ffmpeg import FfmpegFailed, run_with_progress, said
 from server.media.frames import CutWindow
@@ -95,14 +96,16 @@ class Framing:
 
 def render_framed(src: Path, w: CutWindow, framing: Framing, audio_wav: Path, out: Path, thumb: Path,
                   cues: list[captions.Cue] | None, workdir: Path, encoders: list[str],
-                  threads: int = 0, progress: Callable[[float], None] = lambda f: None) -> tuple[str, str]:
-    """Renders the clip and its thumbnail in one ffmpeg run; returns (method, encoder used)."""
+                  threads: int = 0, progress: Callable[[float], None] = lambda f: None,
+                  style: CaptionStyle | None = None) -> tuple[str, str]:
+    """Renders the clip and its thumbnail in one ffmpeg run, the captions (if any) in
+    `style`; returns (method, encoder used)."""
     times = [t - w.first_pts for t in w.frame_times]
     chain = framing.video_chain(w)
     if framing.path is not None:
         (workdir / "crop.cmd").write_text(framing.crop_commands(times))
     if cues:
-        (workdir / "captions.ass").write_text(captions.to_ass(cues, framing.out_w, framing.out_h, times),
+        (workdir / "captions.ass").write_text(captions.to_ass(cues, framing.out_w, framing.out_h, times, style),
                                               encoding="utf-8")
         fonts = workdir / "fonts"
         fonts.mkdir(exist_ok=True)
