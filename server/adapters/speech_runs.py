@@ -1,0 +1,182 @@
+"""Transcription stretch by stretch of speech, each stretch in its own language, for any
+Whisper engine.
+
+Whisper decodes in one language at a time. Told "English" for a talk that switches to
+German half-way, it turns the German into invented English, or into nothing. So:
+
+1. Voice activity detection gives the stretches of speech (`speech_audio`).
+2. They are grouped into windows of up to 30 s of speech (Whisper's window), and each
+   window is labelled with the language of its last stretch (4 s of speech at least) (`_detect_units`).
+3. A window whose label differs from the one before it, or that Whisper is unsure of,
+   holds the switch: its stretches are detected one by one (those of 2 s or more; shorter
+   ones follow their neighbours). Unsure stretches between two agreeing neighbours take
+   their language (`smooth_labels`).
+4. Consecutive stretches of one language form a run. Each run's speech is concatenated
+   (silence out, as faster-whisper's own VAD mode does), decoded in its language, and the
+   times are mapped back to the source.
+
+A forced language, or an English-only model, skips 2 and 3: one run, one language.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from server.adapters.speech_audio import SpeechAudio
+from server.core.model import Progress, Segment, Word
+from server.core.speech import (WHISPER_LANGUAGES, ConcatMap, Interval, language_shares,
+                                smooth_labels, windows)
+
+log = logging.getLogger(__name__)
+
+DETECT_SHARE = 0.08      # of the progress bar: detection takes about one encoder pass per window
+SURE = 0.8               # a window detected below this probability is looked at stretch by stretch
+MIN_DETECT_S = 2.0       # shorter stretches are too short to tell a language reliably
+TAIL_S = 4.0             # a window is labelled by (at least) this much speech at its end
+
+
+class Engine(Protocol):
+    multilingual: bool
+
+    def detect(self, samples: np.ndarray) -> tuple[str, float]:
+        """The language of (up to 30 s of) speech, and its probability."""
+
+    def decode(self, samples: np.ndarray, language: str, windows: list[Interval],
+               progress: Progress) -> list[Segment]:
+        """Segments with word timings, times in seconds of `samples`. `windows` are the
+        spans of up to 30 s the speech was grouped into, for engines that batch them."""
+
+
+@dataclass
+class Unit:
+    """Stretches (indices into the speech intervals) decided on one language."""
+    stretches: list[int]
+    language: str | None
+    probability: float
+
+
+@dataclass
+class Result:
+    segments: list[Segment]
+    language: str
+    language_probability: float
+    languages: list[dict]
+
+
+def transcribe(audio: SpeechAudio, engine: Engine, forced: str | None, progress: Progress) -> Result:
+    if forced and forced not in WHISPER_LANGUAGES:
+        raise ValueError(f"{forced!r} is not a language code Whisper knows")
+    if forced and not engine.multilingual and forced != "en":
+        log.warning("an English-only model cannot transcribe %r; transcribing as English", forced)
+        forced = "en"
+    speech = audio.speech
+    if not speech:
+        progress(0.999)
+        return Result([], forced or "", 1.0, [])
+    detect = not forced and engine.multilingual
+    if detect:
+        units = _detect_units(audio, engine, progress)
+    else:
+        units = [Unit(list(range(len(speech))), forced or "en", 1.0)]
+    runs = _runs(units)
+    seconds = [_seconds(speech, run) for run in runs]
+    spoken, done = sum(seconds), 0.0
+    start_at = DETECT_SHARE if detect else 0.0
+    segments: list[Segment] = []
+    for run, secs in zip(runs, seconds):
+        def report(p: float, done: float = done, secs: float = secs) -> None:
+            progress(min(0.999, start_at + (1 - start_at) * (done + p * secs) / spoken))
+        segments.extend(_decode_run(audio, engine, run, report))
+        done += secs
+    shares = language_shares((run.language or "", secs) for run, secs in zip(runs, seconds))
+    main = shares[0]["language"]
+    weights = [(u.probability, _seconds(speech, u)) for u in units if u.language == main]
+    probability = sum(p * s for p, s in weights) / max(1e-9, sum(s for _, s in weights))
+    return Result(segments, main, round(probability, 4), shares)
+
+
+def _seconds(speech: list[Interval], unit: Unit) -> float:
+    return sum(speech[i][1] - speech[i][0] for i in unit.stretches)
+
+
+def _samples(audio: SpeechAudio, stretches: list[int]) -> np.ndarray:
+    return np.concatenate([audio.cut(*audio.speech[i]) for i in stretches])
+
+
+def _end(audio: SpeechAudio, stretches: list[int], from_start: bool) -> np.ndarray:
+    """The speech at one end of a window: whole stretches, at least TAIL_S of them."""
+    picked: list[int] = []
+    for i in (stretches if from_start else reversed(stretches)):
+        picked.append(i)
+        if _seconds(audio.speech, Unit(picked, None, 0.0)) >= TAIL_S:
+            break
+    return _samples(audio, sorted(picked))
+
+
+def _detect_units(audio: SpeechAudio, engine: Engine, progress: Progress) -> list[Unit]:
+    """A window is labelled by the language of its last few stretches, so a window that
+    switches shows a label different from the window before it, and the first window is
+    compared with its own start. (Whisper labels a mixed window by its dominant, or its
+    more familiar, language, so detecting whole windows would hide the switch.) Windows
+    that switch, or that Whisper is unsure of, are detected stretch by stretch."""
+    groups = windows(audio.speech)
+    previous = engine.detect(_end(audio, groups[0], from_start=True))[0]
+    units: list[Unit] = []
+    for n, group in enumerate(groups):
+        language, probability = engine.detect(_end(audio, group, from_start=False))
+        progress(DETECT_SHARE * 0.75 * (n + 1) / len(groups))
+        if (probability >= SURE and language == previous) or len(group) == 1:
+            units.append(Unit(group, language, probability))
+        else:
+            for i in group:             # where in this window does the language change?
+                start, end = audio.speech[i]
+                if end - start >= MIN_DETECT_S:
+                    units.append(Unit([i], *engine.detect(audio.cut(start, end))))
+                else:
+                    units.append(Unit([i], None, 0.0))
+        previous = language
+    progress(DETECT_SHARE)
+    _fill_short(units)
+    labels = smooth_labels([(u.language or "", u.probability) for u in units])
+    for unit, label in zip(units, labels):
+        unit.language = label
+    return units
+
+
+def _fill_short(units: list[Unit]) -> None:
+    """Stretches too short to detect take the language of the one before (or after)."""
+    known = [u.language for u in units]
+    for n, unit in enumerate(units):
+        if unit.language is None:
+            before = next((known[k] for k in range(n - 1, -1, -1) if known[k]), None)
+            after = next((known[k] for k in range(n + 1, len(units)) if known[k]), None)
+            unit.language, unit.probability = before or after or "en", 0.0
+
+
+def _runs(units: list[Unit]) -> list[Unit]:
+    runs: list[Unit] = []
+    for unit in units:
+        if runs and runs[-1].language == unit.language:
+            runs[-1] = Unit(runs[-1].stretches + unit.stretches, unit.language,
+                            min(runs[-1].probability, unit.probability))
+        else:
+            runs.append(Unit(list(unit.stretches), unit.language, unit.probability))
+    return runs
+
+
+def _decode_run(audio: SpeechAudio, engine: Engine, run: Unit, progress: Progress) -> list[Segment]:
+    pieces = [audio.speech[i] for i in run.stretches]
+    concat = ConcatMap(pieces)
+    spans = [(concat.offsets[g[0]], concat.offsets[g[-1]] + pieces[g[-1]][1] - pieces[g[-1]][0])
+             for g in windows(pieces)]
+    samples = _samples(audio, run.stretches)
+    language = run.language or "en"
+    segments = engine.decode(samples, language, spans, lambda p: progress(min(1.0, p)))
+    return [Segment(round(concat.to_source(s.start), 3), round(concat.to_source(s.end, True), 3),
+                    s.text, [Word(round(concat.to_source(w.start), 3),
+                                  round(concat.to_source(w.end, True), 3), w.word, w.probability)
+                             for w in s.words], language)
+            for s in segments]
