@@ -15,6 +15,7 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from server.core.model import FORMATS
+from server.core.speech import WHISPER_LANGUAGES
 from server.core.steps import STEPS, Step
 
 SECTIONS = ("Storage of state", "Web", "Limits", "Queue", "Transcription", "Analysis",
@@ -122,7 +123,8 @@ class Settings(BaseSettings):
     whisper_batch_size: int = env("WHISPER_BATCH_SIZE", 0,
                                   ">0: faster-whisper's batched decoding (16 on a GPU)", "Transcription", ge=0)
     whisper_language: str = env("WHISPER_LANGUAGE", "",
-                                "force one language (e.g. en); unset: detected", "Transcription")
+                                "force one language (e.g. en); unset: detected per stretch of speech",
+                                "Transcription")
 
     # --- Analysis
     openai_api_key: str = env("OPENAI_API_KEY", "",
@@ -180,6 +182,14 @@ class Settings(BaseSettings):
     def _split_steps(cls, value: Any) -> Any:
         if isinstance(value, str):
             return tuple(s.strip() for s in value.split(",") if s.strip())
+        return value
+
+    @field_validator("whisper_language", mode="after")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value and value not in WHISPER_LANGUAGES:
+            raise ValueError(f"{value!r} is not a language code Whisper knows (e.g. en, de, es)")
         return value
 
     @field_validator("data_dir", mode="after")

@@ -1,6 +1,7 @@
 """The JSON shapes clients see."""
 from __future__ import annotations
 
+from server.core.speech import COVERAGE_WARNING
 from server.core.steps import STEPS
 
 
@@ -36,6 +37,15 @@ def _outputs_view(outputs: dict, storage, base_url: str) -> dict:
     return view
 
 
+def transcript_warnings(row: dict) -> list[str]:
+    """What the submitter should know about the transcript: speech it may have lost."""
+    coverage = row.get("coverage")
+    if coverage is None or coverage >= COVERAGE_WARNING:
+        return []
+    return [f"the transcript covers {coverage:.0%} of the speech detected in the audio; "
+            "some speech may be missing from it and from the clips' captions"]
+
+
 def status_view(row: dict, runs: list[dict], clips: list[dict], storage, base_url: str) -> dict:
     steps = steps_view(row, runs)
     overall = sum(s["progress"] for s in steps) / len(steps)
@@ -56,6 +66,7 @@ def status_view(row: dict, runs: list[dict], clips: list[dict], storage, base_ur
             "source": row["source_url"] if row["source_kind"] == "url" else "upload",
             "duration_s": row["duration_s"],
             "language": row["language"],
+            "languages": row.get("languages") or [],
             "content_type": row["content_type"],
             "content_confidence": row["content_confidence"],
         },
@@ -64,9 +75,12 @@ def status_view(row: dict, runs: list[dict], clips: list[dict], storage, base_ur
         "created_at": row["created_at"].isoformat(),
         "finished_at": row["finished_at"].isoformat() if row["finished_at"] else None,
     }
+    body["warnings"] = transcript_warnings(row)
     if row["pipeline_step"] not in ("download", "transcribe"):
         t = f"{base_url.rstrip('/')}/public/video/transcript?token={row['token']}"
-        body["transcript"] = {"json": t, "srt": t + "&format=srt", "vtt": t + "&format=vtt"}
+        body["transcript"] = {"json": t, "srt": t + "&format=srt", "vtt": t + "&format=vtt",
+                              "coverage": row.get("coverage"), "speech_s": row.get("speech_s"),
+                              "audio_track": row.get("audio_track")}
     if clips:
         body["clips"] = [{
             "index": c["clip_index"],

@@ -84,8 +84,11 @@ def download(ctx: StepContext) -> Save:
 def transcribe(ctx: StepContext) -> Save:
     s = ctx.services
     media = ctx.checkpoint("media_for_video")
+    # A language the submitter forced (the `language` option); None: detected per stretch.
+    forced = (ctx.video.get("options") or {}).get("language") or None
     started = time.monotonic()
-    transcript = s.transcriber.transcribe(s.storage.local_path(media["storage_key"]), ctx.progress)
+    transcript = s.transcriber.transcribe(s.storage.local_path(media["storage_key"]), ctx.progress,
+                                          language=forced)
     elapsed = time.monotonic() - started
     if not transcript.text:
         raise fatal("no_speech", "Whisper found no speech in the video")
@@ -94,7 +97,9 @@ def transcribe(ctx: StepContext) -> Save:
         d = transcript.to_dict()
         tx.run("save_transcript", video_id=ctx.video_id, engine=d["engine"], model=d["model"],
                language=d["language"], language_probability=d["language_probability"],
-               duration_s=d["duration_s"], segments=Jsonb(d["segments"]), transcribe_seconds=elapsed)
+               duration_s=d["duration_s"], segments=Jsonb(d["segments"]), transcribe_seconds=elapsed,
+               languages=Jsonb(d["languages"]), speech_s=d["speech_s"], coverage=d["coverage"],
+               audio_track=Jsonb(d["audio_track"]) if d["audio_track"] is not None else None)
         tx.run("update_video_meta", video_id=ctx.video_id, title=None, duration_s=None,
                language=transcript.language, content_type=None, content_confidence=None)
     return save
