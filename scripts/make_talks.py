@@ -11,11 +11,14 @@ Media goes to a cache outside the repository (default `$DATA_DIR/talks`, else
 /tmp/clips-talks); talks already built are kept. Each talk is `<id>.mp4` (a still picture,
 H.264 + AAC) with `<id>.json` beside it, and `manifest.json` lists them all:
 
-    {"id", "file", "duration_s", "background", "snr_db", "languages": [{"language", "speech_s"}],
+    {"id", "fingerprint", "file", "duration_s", "background", "snr_db", "rate",
+     "languages": [{"language", "speech_s"}],
      "sections": [{"title", "language", "start_s", "end_s",
                    "sentences": [{"text", "start_s", "end_s"}]}]}
 
-    .venv/bin/python -m scripts.make_talks [--out DIR] [--only ID ...] [--list]
+A talk is rebuilt when its fingerprint (parts, text, background, rate) changes.
+
+    .venv/bin/python -m scripts.make_talks [--out DIR] [--only ID ...] [--list] [--force]
 """
 from __future__ import annotations
 
@@ -218,10 +221,25 @@ def talks() -> list[Talk]:
                                     ("es", "Los pulpos, animales sorprendentes"),
                                     ("en", "Keeping Bread Fresh Without Plastic"),
                                     ("en", "How Noise Cancelling Headphones Work")], "music", 10.0),
-        Talk("en-long", en_all[:15]),
+        Talk("en-long", en_all[:16]),
         # a slow, unhurried lecturer: about half an hour
         Talk("multi-long-noise", longest, "noise", 10.0, rate=0.75),
     ]
+
+
+def fingerprint(talk: Talk, prose: dict[str, dict[str, str]]) -> str:
+    """Changes whenever the talk would come out differently: its parts, their text, the
+    background, the rate, the voices' settings."""
+    spec = [talk.id, talk.background, talk.snr_db, talk.rate, ESPEAK_WPM, PAUSE_S, SECTION_PAUSE_S,
+            [(lang, title, prose[lang][title]) for lang, title in talk.parts]]
+    return hashlib.sha256(json.dumps(spec, ensure_ascii=False).encode()).hexdigest()[:16]
+
+
+def is_built(talk: Talk, out_dir: Path, prose: dict[str, dict[str, str]]) -> bool:
+    meta = out_dir / f"{talk.id}.json"
+    if not meta.exists() or not (out_dir / f"{talk.id}.mp4").exists():
+        return False
+    return json.loads(meta.read_text(encoding="utf-8")).get("fingerprint") == fingerprint(talk, prose)
 
 
 def build(talk: Talk, out_dir: Path, cache: Path, prose: dict[str, dict[str, str]]) -> dict:
@@ -254,7 +272,8 @@ def build(talk: Talk, out_dir: Path, cache: Path, prose: dict[str, dict[str, str
         speech = mix(speech, back, talk.snr_db or 10.0)
     path = out_dir / f"{talk.id}.mp4"
     write_media(speech, path)
-    manifest = {"id": talk.id, "file": path.name, "duration_s": round(len(speech) / SR, 3),
+    manifest = {"id": talk.id, "fingerprint": fingerprint(talk, prose), "file": path.name,
+                "duration_s": round(len(speech) / SR, 3),
                 "background": talk.background, "snr_db": talk.snr_db, "rate": talk.rate,
                 "languages": [{"language": lang, "speech_s": round(s, 2)}
                               for lang, s in sorted(seconds.items(), key=lambda kv: -kv[1])],
@@ -312,19 +331,19 @@ def main() -> int:
         return 0
     prose = texts()
     args.out.mkdir(parents=True, exist_ok=True)
-    manifests = []
     for talk in all_talks:
         if args.only and talk.id not in args.only:
             continue
-        meta = args.out / f"{talk.id}.json"
-        if meta.exists() and (args.out / f"{talk.id}.mp4").exists() and not args.force:
-            manifests.append(json.loads(meta.read_text(encoding="utf-8")))
+        if is_built(talk, args.out, prose) and not args.force:
             print(f"{talk.id:<20} cached", file=sys.stderr)
             continue
         started = time.monotonic()
-        manifests.append(build(talk, args.out, args.out / "sentences", prose))
-        print(f"{talk.id:<20} {manifests[-1]['duration_s'] / 60:5.1f} min, built in "
+        manifest = build(talk, args.out, args.out / "sentences", prose)
+        print(f"{talk.id:<20} {manifest['duration_s'] / 60:5.1f} min, built in "
               f"{time.monotonic() - started:.0f} s", file=sys.stderr)
+    # the index lists every talk in the cache, built now or before
+    manifests = [json.loads((args.out / f"{t.id}.json").read_text(encoding="utf-8"))
+                 for t in all_talks if (args.out / f"{t.id}.json").exists()]
     (args.out / "manifest.json").write_text(json.dumps(manifests, indent=1, ensure_ascii=False) + "\n",
                                             encoding="utf-8")
     for m in manifests:

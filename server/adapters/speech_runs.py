@@ -28,7 +28,7 @@ import numpy as np
 from server.adapters.speech_audio import SpeechAudio
 from server.core.model import Progress, Segment, Word
 from server.core.speech import (WHISPER_LANGUAGES, ConcatMap, Interval, language_shares,
-                                smooth_labels, windows)
+                                smooth_labels, split_at_sentences, windows)
 
 log = logging.getLogger(__name__)
 
@@ -106,14 +106,14 @@ def _samples(audio: SpeechAudio, stretches: list[int]) -> np.ndarray:
     return np.concatenate([audio.cut(*audio.speech[i]) for i in stretches])
 
 
-def _end(audio: SpeechAudio, stretches: list[int], from_start: bool) -> np.ndarray:
-    """The speech at one end of a window: whole stretches, at least TAIL_S of them."""
+def _end(audio: SpeechAudio, stretches: list[int], from_start: bool) -> list[int]:
+    """The stretches at one end of a window: whole ones, at least TAIL_S of speech."""
     picked: list[int] = []
     for i in (stretches if from_start else reversed(stretches)):
         picked.append(i)
         if _seconds(audio.speech, Unit(picked, None, 0.0)) >= TAIL_S:
             break
-    return _samples(audio, sorted(picked))
+    return sorted(picked)
 
 
 def _detect_units(audio: SpeechAudio, engine: Engine, progress: Progress) -> list[Unit]:
@@ -123,10 +123,16 @@ def _detect_units(audio: SpeechAudio, engine: Engine, progress: Progress) -> lis
     more familiar, language, so detecting whole windows would hide the switch.) Windows
     that switch, or that Whisper is unsure of, are detected stretch by stretch."""
     groups = windows(audio.speech)
-    previous = engine.detect(_end(audio, groups[0], from_start=True))[0]
+    head = _end(audio, groups[0], from_start=True)
+    first = engine.detect(_samples(audio, head))
+    previous = first[0]
     units: list[Unit] = []
     for n, group in enumerate(groups):
-        language, probability = engine.detect(_end(audio, group, from_start=False))
+        tail = _end(audio, group, from_start=False)
+        if n == 0 and tail == head:     # a short first window: its head is its tail
+            language, probability = first
+        else:
+            language, probability = engine.detect(_samples(audio, tail))
         progress(DETECT_SHARE * 0.75 * (n + 1) / len(groups))
         if (probability >= SURE and language == previous) or len(group) == 1:
             units.append(Unit(group, language, probability))
@@ -140,7 +146,7 @@ def _detect_units(audio: SpeechAudio, engine: Engine, progress: Progress) -> lis
         previous = language
     progress(DETECT_SHARE)
     _fill_short(units)
-    labels = smooth_labels([(u.language or "", u.probability) for u in units])
+    labels = smooth_labels([(u.language or "", u.probability, _seconds(audio.speech, u)) for u in units])
     for unit, label in zip(units, labels):
         unit.language = label
     return units
@@ -175,8 +181,9 @@ def _decode_run(audio: SpeechAudio, engine: Engine, run: Unit, progress: Progres
     samples = _samples(audio, run.stretches)
     language = run.language or "en"
     segments = engine.decode(samples, language, spans, lambda p: progress(min(1.0, p)))
-    return [Segment(round(concat.to_source(s.start), 3), round(concat.to_source(s.end, True), 3),
-                    s.text, [Word(round(concat.to_source(w.start), 3),
-                                  round(concat.to_source(w.end, True), 3), w.word, w.probability)
-                             for w in s.words], language)
-            for s in segments]
+    return split_at_sentences(
+        Segment(round(concat.to_source(s.start), 3), round(concat.to_source(s.end, True), 3),
+                s.text, [Word(round(concat.to_source(w.start), 3),
+                              round(concat.to_source(w.end, True), 3), w.word, w.probability)
+                         for w in s.words], language)
+        for s in segments)

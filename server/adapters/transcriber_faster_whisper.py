@@ -101,12 +101,15 @@ class _Engine:
         )
         if self.t.batch_size > 0:
             # Batched decoding of the 30 s windows: one encoder and decoder pass for many.
+            # Without timestamp tokens (one segment per window, cut into sentences by
+            # speech_runs): with them, the words after a window's last timestamp were lost
+            # (coverage 0.95 against 0.998, twice the word errors on a test talk).
             from faster_whisper import BatchedInferencePipeline
             pipeline = BatchedInferencePipeline(self.model)
             segments_iter, _ = pipeline.transcribe(
                 samples, batch_size=self.t.batch_size,
                 clip_timestamps=[{"start": s, "end": e} for s, e in windows],
-                without_timestamps=False, **options)
+                without_timestamps=True, **options)
         else:
             segments_iter, _ = self.model.transcribe(samples, **options)
         length = len(samples) / speech_audio.SAMPLE_RATE

@@ -10,6 +10,8 @@ import bisect
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
+from server.core.model import Segment
+
 Interval = tuple[float, float]
 
 # Below this share of the detected speech, the status carries a warning.
@@ -117,15 +119,40 @@ def windows(intervals: Sequence[Interval], max_s: float = 30.0) -> list[list[int
     return groups
 
 
-def smooth_labels(labels: Sequence[tuple[str, float]], low: float = 0.5) -> list[str]:
-    """Per stretch (language, probability) -> language, in order. A stretch detected with
-    less than `low` probability whose neighbours agree on another language takes theirs:
-    a short "okay" between two English stretches is English, whatever Whisper guessed."""
-    out = [lang for lang, _ in labels]
-    for n, (lang, prob) in enumerate(labels):
+def smooth_labels(labels: Sequence[tuple[str, float, float]], low: float = 0.5,
+                  short_s: float = 10.0, sure_short: float = 0.95) -> list[str]:
+    """Per stretch (language, probability, seconds) -> language, in order. A stretch whose
+    neighbours agree on another language takes theirs when it was detected with less than
+    `low` probability, or, if shorter than `short_s`, with less than `sure_short`: a short
+    "okay" between two English stretches is English whatever Whisper guessed, and a few
+    seconds of French over music are not Thai. A clear quote in another language stays."""
+    out = [lang for lang, _, _ in labels]
+    for n, (lang, prob, seconds) in enumerate(labels):
         around = {labels[k][0] for k in (n - 1, n + 1) if 0 <= k < len(labels)}
-        if prob < low and len(around) == 1 and lang not in around:
+        needed = sure_short if seconds < short_s else low
+        if prob < needed and len(around) == 1 and lang not in around:
             out[n] = around.pop()
+    return out
+
+
+SENTENCE_END = (".", "?", "!", "。", "？", "！", "…")
+
+
+def split_at_sentences(segments: Iterable[Segment]) -> list[Segment]:
+    """Segments cut where a word ends a sentence, so that a transcript's cues are sentences
+    whatever window the decoder worked in (batched decoding gives one segment per 30 s).
+    Segments without word timings are kept whole."""
+    out: list[Segment] = []
+    for seg in segments:
+        words, start = seg.words, 0
+        for n, word in enumerate(words):
+            if n + 1 == len(words) or word.word.strip().endswith(SENTENCE_END):
+                part = words[start:n + 1]
+                out.append(Segment(part[0].start, part[-1].end, "".join(w.word for w in part).strip(),
+                                   list(part), seg.language))
+                start = n + 1
+        if not words:
+            out.append(seg)
     return out
 
 

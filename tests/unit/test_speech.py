@@ -5,7 +5,8 @@ import pytest
 
 from server.core.model import Segment, Word
 from server.core.speech import (ConcatMap, VadRule, coverage, language_shares, merge, overlap,
-                                smooth_labels, total, transcript_intervals, windows)
+                                smooth_labels, split_at_sentences, total, transcript_intervals,
+                                windows)
 
 NO_PAD = VadRule(pad_s=0.0, min_silence_s=0.0)
 
@@ -77,11 +78,19 @@ def test_windows_hold_at_most_thirty_seconds_of_speech():
 
 
 def test_unsure_stretch_between_agreeing_neighbours_takes_their_language():
-    labels = [("en", 0.99), ("nn", 0.3), ("en", 0.97), ("de", 0.95), ("en", 0.4), ("es", 0.9)]
+    labels = [("en", 0.99, 20), ("nn", 0.3, 20), ("en", 0.97, 20), ("de", 0.95, 20),
+              ("en", 0.4, 20), ("es", 0.9, 20)]
     # the "nn" is smoothed; the unsure "en" between German and Spanish keeps its own
     assert smooth_labels(labels) == ["en", "en", "en", "de", "en", "es"]
-    assert smooth_labels([("de", 0.9), ("en", 0.3)]) == ["de", "de"]   # its only neighbour
-    assert smooth_labels([("fr", 0.2)]) == ["fr"]
+    assert smooth_labels([("de", 0.9, 20), ("en", 0.3, 20)]) == ["de", "de"]   # its only neighbour
+    assert smooth_labels([("fr", 0.2, 20)]) == ["fr"]
+
+
+def test_a_short_stretch_needs_a_clear_detection_to_differ_from_its_neighbours():
+    # 3.8 s of French over music detected as Thai (0.88) is French; a clear 5 s quote stays
+    assert smooth_labels([("fr", 0.99, 28), ("th", 0.88, 3.8), ("fr", 0.98, 29)]) == ["fr"] * 3
+    assert smooth_labels([("en", 0.99, 28), ("de", 0.97, 5), ("en", 0.98, 29)]) == ["en", "de", "en"]
+    assert smooth_labels([("en", 0.99, 28), ("de", 0.88, 12), ("en", 0.98, 29)]) == ["en", "de", "en"]
 
 
 def test_concatenated_times_map_back_to_the_source():
@@ -93,3 +102,14 @@ def test_concatenated_times_map_back_to_the_source():
     assert m.to_source(3.0, is_end=True) == 5.0      # an end there closes the previous one
     assert m.to_source(14.0) == 29.0
     assert m.to_source(99.0) == 30.0                 # clamped to the last piece
+
+
+def test_long_segments_are_cut_at_sentence_ends():
+    words = [Word(0.0, 0.4, " Tides"), Word(0.5, 0.9, " rise."), Word(1.5, 1.9, " Why?"),
+             Word(2.5, 2.9, " Gravity"), Word(3.0, 3.3, " pulls")]
+    parts = split_at_sentences([Segment(0.0, 3.5, "Tides rise. Why? Gravity pulls", words, "en"),
+                                Segment(4.0, 5.0, "untimed")])
+    assert [(p.start, p.end, p.text, p.language) for p in parts] == [
+        (0.0, 0.9, "Tides rise.", "en"), (1.5, 1.9, "Why?", "en"), (2.5, 3.3, "Gravity pulls", "en"),
+        (4.0, 5.0, "untimed", None)]
+    assert [len(p.words) for p in parts] == [2, 1, 2, 0]
