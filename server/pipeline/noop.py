@@ -43,7 +43,8 @@ def transcribe(ctx: StepContext) -> Save:
     _pause(ctx)
     return lambda tx: tx.run("save_transcript", video_id=ctx.video_id, engine="noop", model="noop",
                              language="en", language_probability=1.0, duration_s=1.0,
-                             segments=Jsonb([]), transcribe_seconds=0.0)
+                             segments=Jsonb([]), transcribe_seconds=0.0, languages=Jsonb([]),
+                             speech_s=None, coverage=None, audio_track=None)
 
 
 def classify(ctx: StepContext) -> Save:
