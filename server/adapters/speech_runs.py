@@ -25,7 +25,7 @@ from typing import Protocol
 
 import numpy as np
 
-from server.adapters.speech_audio import SpeechAudio
+from server.adapters.speech_audio import SAMPLE_RATE, SpeechAudio
 from server.core.model import Progress, Segment, Word
 from server.core.speech import (WHISPER_LANGUAGES, ConcatMap, Interval, language_shares,
                                 smooth_labels, split_at_sentences, windows)
@@ -174,11 +174,14 @@ def _runs(units: list[Unit]) -> list[Unit]:
 
 
 def _decode_run(audio: SpeechAudio, engine: Engine, run: Unit, progress: Progress) -> list[Segment]:
-    pieces = [audio.speech[i] for i in run.stretches]
+    cuts = [audio.cut(*audio.speech[i]) for i in run.stretches]
+    # piece lengths from the samples actually cut, so the windows never outrun the audio
+    pieces = [(audio.speech[i][0], audio.speech[i][0] + len(c) / SAMPLE_RATE)
+              for i, c in zip(run.stretches, cuts)]
     concat = ConcatMap(pieces)
     spans = [(concat.offsets[g[0]], concat.offsets[g[-1]] + pieces[g[-1]][1] - pieces[g[-1]][0])
              for g in windows(pieces)]
-    samples = _samples(audio, run.stretches)
+    samples = np.concatenate(cuts)
     language = run.language or "en"
     segments = engine.decode(samples, language, spans, lambda p: progress(min(1.0, p)))
     return split_at_sentences(

@@ -123,15 +123,18 @@ def smooth_labels(labels: Sequence[tuple[str, float, float]], low: float = 0.5,
                   short_s: float = 10.0, sure_short: float = 0.95) -> list[str]:
     """Per stretch (language, probability, seconds) -> language, in order. A stretch whose
     neighbours agree on another language takes theirs when it was detected with less than
-    `low` probability, or, if shorter than `short_s`, with less than `sure_short`: a short
-    "okay" between two English stretches is English whatever Whisper guessed, and a few
-    seconds of French over music are not Thai. A clear quote in another language stays."""
+    `low` probability; a stretch between two such neighbours and shorter than `short_s`
+    needs `sure_short` to stay. So a short "okay" between two English stretches is English
+    whatever Whisper guessed, and a few seconds of French over music are not Thai, while a
+    clear quote in another language, or a talk that ends in another language, stays."""
     out = [lang for lang, _, _ in labels]
     for n, (lang, prob, seconds) in enumerate(labels):
-        around = {labels[k][0] for k in (n - 1, n + 1) if 0 <= k < len(labels)}
-        needed = sure_short if seconds < short_s else low
-        if prob < needed and len(around) == 1 and lang not in around:
-            out[n] = around.pop()
+        around = [labels[k][0] for k in (n - 1, n + 1) if 0 <= k < len(labels)]
+        if len(set(around)) != 1 or lang in around:
+            continue
+        sandwiched = len(around) == 2
+        if prob < (sure_short if sandwiched and seconds < short_s else low):
+            out[n] = around[0]
     return out
 
 

@@ -26,7 +26,9 @@ def text_in(transcript: Transcript, language: str) -> str:
     return " ".join(s.text for s in transcript.segments if s.language == language).lower()
 
 
-def test_a_talk_that_switches_language_keeps_both_stretches(base, switch_clip):
+@pytest.mark.parametrize("batch_size", [0, 8])
+def test_a_talk_that_switches_language_keeps_both_stretches(base, switch_clip, batch_size, monkeypatch):
+    monkeypatch.setattr(base, "batch_size", batch_size)
     seen: list[float] = []
     result = base.transcribe(switch_clip.path, seen.append)
 

@@ -91,6 +91,8 @@ def test_a_short_stretch_needs_a_clear_detection_to_differ_from_its_neighbours()
     assert smooth_labels([("fr", 0.99, 28), ("th", 0.88, 3.8), ("fr", 0.98, 29)]) == ["fr"] * 3
     assert smooth_labels([("en", 0.99, 28), ("de", 0.97, 5), ("en", 0.98, 29)]) == ["en", "de", "en"]
     assert smooth_labels([("en", 0.99, 28), ("de", 0.88, 12), ("en", 0.98, 29)]) == ["en", "de", "en"]
+    # at the end of a talk, a short stretch in another language is a switch, not a slip
+    assert smooth_labels([("en", 0.99, 9), ("de", 0.87, 7.5)]) == ["en", "de"]
 
 
 def test_concatenated_times_map_back_to_the_source():
