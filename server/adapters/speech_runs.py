@@ -25,10 +25,10 @@ from typing import Protocol
 
 import numpy as np
 
-from server.adapters.speech_audio import SAMPLE_RATE, SpeechAudio
-from server.core.model import Progress, Segment, Word
-from server.core.speech import (WHISPER_LANGUAGES, ConcatMap, Interval, language_shares,
-                                smooth_labels, split_at_sentences, windows)
+from server.adapters.speech_audio import SAMPLE_RATE, VAD_RULE, SpeechAudio
+from server.core.model import Progress, Segment, Transcript, Word
+from server.core.speech import (WHISPER_LANGUAGES, ConcatMap, Interval, coverage, language_shares,
+                                smooth_labels, split_at_sentences, total, windows)
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,11 @@ class Result:
     language: str
     language_probability: float
     languages: list[dict]
+
+    def transcript(self, audio: SpeechAudio, engine: str, model: str) -> Transcript:
+        return Transcript(self.language, self.language_probability, round(audio.duration_s, 3),
+                          engine, model, self.segments, self.languages, round(total(audio.speech), 3),
+                          coverage(audio.speech, self.segments, VAD_RULE), audio.track)
 
 
 def transcribe(audio: SpeechAudio, engine: Engine, forced: str | None, progress: Progress) -> Result:

@@ -13,7 +13,7 @@ import numpy as np
 from server.adapters import speech_audio, speech_runs
 from server.adapters.whisper_models import resolve_ct2_model
 from server.core.model import Progress, Segment, Transcript, Word
-from server.core.speech import Interval, coverage, total
+from server.core.speech import Interval
 
 log = logging.getLogger(__name__)
 
@@ -67,12 +67,7 @@ class FasterWhisperTranscriber:
         progress(0.0)
         result = speech_runs.transcribe(audio, _Engine(self, self.load()),
                                         language or self.language, progress)
-        return Transcript(language=result.language, language_probability=result.language_probability,
-                          duration_s=round(audio.duration_s, 3), engine=self.name, model=self.model,
-                          segments=result.segments, languages=result.languages,
-                          speech_s=round(total(audio.speech), 3),
-                          coverage=coverage(audio.speech, result.segments, speech_audio.VAD_RULE),
-                          audio_track=audio.track)
+        return result.transcript(audio, self.name, self.model)
 
 
 class _Engine:

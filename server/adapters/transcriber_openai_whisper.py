@@ -21,7 +21,7 @@ from server.adapters import speech_audio, speech_runs
 from server.adapters.ct2_to_openai_whisper import convert, load
 from server.adapters.whisper_models import PACKAGED, resolve_ct2_model
 from server.core.model import Progress, Segment, Transcript, Word
-from server.core.speech import Interval, coverage, total
+from server.core.speech import Interval
 
 
 # Progress. `model.transcribe` has no callback, but it advances a tqdm bar (disabled with
@@ -109,11 +109,7 @@ class OpenAIWhisperTranscriber:
             _reporting.report = None
             self._run_lock.release()
         progress(1.0)
-        return Transcript(result.language, result.language_probability, round(audio.duration_s, 3),
-                          self.name, self.model, result.segments, result.languages,
-                          round(total(audio.speech), 3),
-                          coverage(audio.speech, result.segments, speech_audio.VAD_RULE),
-                          audio.track)
+        return result.transcript(audio, self.name, self.model)
 
 
 class _Engine:
