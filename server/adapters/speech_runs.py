@@ -6,11 +6,12 @@ German half-way, it turns the German into invented English, or into nothing. So:
 
 1. Voice activity detection gives the stretches of speech (`speech_audio`).
 2. They are grouped into windows of up to 30 s of speech (Whisper's window), and each
-   window is labelled with the language of its last stretch (4 s of speech at least) (`_detect_units`).
-3. A window whose label differs from the one before it, or that Whisper is unsure of,
-   holds the switch: its stretches are detected one by one (those of 2 s or more; shorter
-   ones follow their neighbours). Unsure stretches between two agreeing neighbours take
-   their language (`smooth_labels`).
+   window is heard at its end: the language of its last stretch (4 to 10 s of speech).
+3. The languages are decided as a path (`language_path`): a change of language must be
+   7 times likelier than staying, so one odd detection does not split a talk, while a
+   switch does. A window where the path changes language is heard stretch by stretch
+   (those of 2 s or more), and the path is decided again, stretch by stretch. A language
+   that holds less than 6 s between stretches of another is taken as a slip.
 4. Consecutive stretches of one language form a run. Each run's speech is concatenated
    (silence out, as faster-whisper's own VAD mode does), decoded in its language, and the
    times are mapped back to the source.
@@ -20,29 +21,31 @@ A forced language, or an English-only model, skips 2 and 3: one run, one languag
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 
 from server.adapters.speech_audio import SAMPLE_RATE, VAD_RULE, SpeechAudio
 from server.core.model import Progress, Segment, Transcript, Word
-from server.core.speech import (WHISPER_LANGUAGES, ConcatMap, Interval, coverage, language_shares,
-                                smooth_labels, split_at_sentences, total, windows)
+from server.core.speech import (WHISPER_LANGUAGES, ConcatMap, Interval, coverage, language_path,
+                                language_shares, split_at_sentences, total, windows)
 
 log = logging.getLogger(__name__)
 
-DETECT_SHARE = 0.08      # of the progress bar: detection takes about one encoder pass per window
-SURE = 0.8               # a window detected below this probability is looked at stretch by stretch
+DETECT_SHARE = 0.05      # of the progress bar: detection takes one short encoder pass per window
 MIN_DETECT_S = 2.0       # shorter stretches are too short to tell a language reliably
 TAIL_S = 4.0             # a window is labelled by (at least) this much speech at its end
+DETECT_S = 10.0          # detection hears at most this much speech: enough, and cheaper
+DETECT_LEN = int(DETECT_S * SAMPLE_RATE)
+MIN_RUN_S = 6.0          # less speech than this in a language of its own is taken as a slip
 
 
 class Engine(Protocol):
     multilingual: bool
 
-    def detect(self, samples: np.ndarray) -> tuple[str, float]:
-        """The language of (up to 30 s of) speech, and its probability."""
+    def detect(self, samples: np.ndarray) -> dict[str, float]:
+        """The probability of each language in (up to 30 s of) speech."""
 
     def decode(self, samples: np.ndarray, language: str, windows: list[Interval],
                progress: Progress) -> list[Segment]:
@@ -56,6 +59,7 @@ class Unit:
     stretches: list[int]
     language: str | None
     probability: float
+    heard: dict[str, float] = field(default_factory=dict)   # what detection said, if asked
 
 
 @dataclass
@@ -86,7 +90,7 @@ def transcribe(audio: SpeechAudio, engine: Engine, forced: str | None, progress:
         units = _detect_units(audio, engine, progress)
     else:
         units = [Unit(list(range(len(speech))), forced or "en", 1.0)]
-    runs = _runs(units)
+    runs = _runs(units, speech)
     seconds = [_seconds(speech, run) for run in runs]
     spoken, done = sum(seconds), 0.0
     start_at = DETECT_SHARE if detect else 0.0
@@ -122,52 +126,47 @@ def _end(audio: SpeechAudio, stretches: list[int], from_start: bool) -> list[int
 
 
 def _detect_units(audio: SpeechAudio, engine: Engine, progress: Progress) -> list[Unit]:
-    """A window is labelled by the language of its last few stretches, so a window that
-    switches shows a label different from the window before it, and the first window is
-    compared with its own start. (Whisper labels a mixed window by its dominant, or its
-    more familiar, language, so detecting whole windows would hide the switch.) Windows
-    that switch, or that Whisper is unsure of, are detected stretch by stretch."""
+    """A window is heard at its end (its last 4 to 10 s of speech), so that a window that
+    switches shows a language different from the window before it; the first window is
+    also heard at its start. (Heard whole, Whisper labels a mixed window by its more
+    familiar language.) `language_path` then decides the windows' languages, and windows
+    where the language changes are heard stretch by stretch to find where."""
     groups = windows(audio.speech)
-    head = _end(audio, groups[0], from_start=True)
-    first = engine.detect(_samples(audio, head))
-    previous = first[0]
-    units: list[Unit] = []
+    head = _samples(audio, _end(audio, groups[0], from_start=True))[:DETECT_LEN]
+    first = engine.detect(head)
+    tails = []
     for n, group in enumerate(groups):
-        tail = _end(audio, group, from_start=False)
-        if n == 0 and tail == head:     # a short first window: its head is its tail
-            language, probability = first
-        else:
-            language, probability = engine.detect(_samples(audio, tail))
+        tail = _samples(audio, _end(audio, group, from_start=False))[-DETECT_LEN:]
+        heard = first if n == 0 and len(tail) == len(head) and np.array_equal(tail, head) else engine.detect(tail)
+        if n == 0 and len(group) == 1:      # one long stretch: what both ends say
+            heard = {k: (heard.get(k, 0.0) + first.get(k, 0.0)) / 2 for k in heard.keys() | first.keys()}
+        tails.append(heard)
         progress(DETECT_SHARE * 0.75 * (n + 1) / len(groups))
-        if (probability >= SURE and language == previous) or len(group) == 1:
-            units.append(Unit(group, language, probability))
-        else:
-            for i in group:             # where in this window does the language change?
-                start, end = audio.speech[i]
-                if end - start >= MIN_DETECT_S:
-                    units.append(Unit([i], *engine.detect(audio.cut(start, end))))
-                else:
-                    units.append(Unit([i], None, 0.0))
-        previous = language
+    labels = language_path(tails)
+    units: list[Unit] = []
+    for n, (group, dist) in enumerate(zip(groups, tails)):
+        before = labels[n - 1] if n else _top(first)
+        if labels[n] == before or len(group) == 1:
+            units.append(Unit(group, labels[n], dist.get(labels[n], 0.0), dist))
+            continue
+        for i in group:                 # where in this window does the language change?
+            start, end = audio.speech[i]
+            heard = engine.detect(audio.cut(start, end)[-DETECT_LEN:]) if end - start >= MIN_DETECT_S else {}
+            units.append(Unit([i], None, 0.0, heard))
     progress(DETECT_SHARE)
-    _fill_short(units)
-    labels = smooth_labels([(u.language or "", u.probability, _seconds(audio.speech, u)) for u in units])
-    for unit, label in zip(units, labels):
-        unit.language = label
+    for unit, label in zip(units, language_path([u.heard for u in units])):
+        unit.language, unit.probability = label, unit.heard.get(label, 0.0)
     return units
 
 
-def _fill_short(units: list[Unit]) -> None:
-    """Stretches too short to detect take the language of the one before (or after)."""
-    known = [u.language for u in units]
-    for n, unit in enumerate(units):
-        if unit.language is None:
-            before = next((known[k] for k in range(n - 1, -1, -1) if known[k]), None)
-            after = next((known[k] for k in range(n + 1, len(units)) if known[k]), None)
-            unit.language, unit.probability = before or after or "en", 0.0
+def _top(dist: dict[str, float]) -> str:
+    return max(dist, key=dist.__getitem__) if dist else ""
 
 
-def _runs(units: list[Unit]) -> list[Unit]:
+def _runs(units: list[Unit], speech: list[Interval]) -> list[Unit]:
+    """Consecutive units of one language, joined. A run shorter than MIN_RUN_S whose
+    neighbours agree on another language (or whose only neighbour has one) joins them:
+    seconds of French over music heard as Thai are French."""
     runs: list[Unit] = []
     for unit in units:
         if runs and runs[-1].language == unit.language:
@@ -175,6 +174,12 @@ def _runs(units: list[Unit]) -> list[Unit]:
                             min(runs[-1].probability, unit.probability))
         else:
             runs.append(Unit(list(unit.stretches), unit.language, unit.probability))
+    for n, run in enumerate(runs):
+        around = {runs[k].language for k in (n - 1, n + 1) if 0 <= k < len(runs)}
+        if _seconds(speech, run) < MIN_RUN_S and len(around) == 1:
+            run.language = around.pop()
+    if any(a.language == b.language for a, b in zip(runs, runs[1:])):
+        return _runs(runs, speech)
     return runs
 
 

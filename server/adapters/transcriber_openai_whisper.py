@@ -119,11 +119,10 @@ class _Engine:
         self.t, self.model = transcriber, model
         self.multilingual = bool(model.is_multilingual)
 
-    def detect(self, samples: np.ndarray) -> tuple[str, float]:
+    def detect(self, samples: np.ndarray) -> dict[str, float]:
         mel = whisper.log_mel_spectrogram(whisper.pad_or_trim(samples), self.model.dims.n_mels)
         _, probs = self.model.detect_language(mel.to(self.model.device))
-        language = max(probs, key=probs.get)
-        return language, float(probs[language])
+        return {language: float(p) for language, p in probs.items()}
 
     def decode(self, samples: np.ndarray, language: str, windows: list[Interval],
                progress: Progress) -> list[Segment]:

@@ -7,6 +7,7 @@ An interval is `(start_s, end_s)`, in seconds of the source.
 from __future__ import annotations
 
 import bisect
+import math
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -119,23 +120,36 @@ def windows(intervals: Sequence[Interval], max_s: float = 30.0) -> list[list[int
     return groups
 
 
-def smooth_labels(labels: Sequence[tuple[str, float, float]], low: float = 0.5,
-                  short_s: float = 10.0, sure_short: float = 0.95) -> list[str]:
-    """Per stretch (language, probability, seconds) -> language, in order. A stretch whose
-    neighbours agree on another language takes theirs when it was detected with less than
-    `low` probability; a stretch between two such neighbours and shorter than `short_s`
-    needs `sure_short` to stay. So a short "okay" between two English stretches is English
-    whatever Whisper guessed, and a few seconds of French over music are not Thai, while a
-    clear quote in another language, or a talk that ends in another language, stays."""
-    out = [lang for lang, _, _ in labels]
-    for n, (lang, prob, seconds) in enumerate(labels):
-        around = [labels[k][0] for k in (n - 1, n + 1) if 0 <= k < len(labels)]
-        if len(set(around)) != 1 or lang in around:
-            continue
-        sandwiched = len(around) == 2
-        if prob < (sure_short if sandwiched and seconds < short_s else low):
-            out[n] = around[0]
-    return out
+SWITCH_COST = 2.0      # nats: a change of language must be e^2 = 7.4 times likelier
+FLOOR = 1e-4           # a language Whisper gave (almost) no chance is still possible
+
+
+def language_path(dists: Sequence[dict[str, float]], switch_cost: float = SWITCH_COST) -> list[str]:
+    """The most likely language of each stretch, in order, given the language distribution
+    Whisper detected for each (an empty one: not detected), where every change of language
+    costs `switch_cost` nats (Viterbi). One unsure or odd detection between stretches of
+    another language does not switch (robotic German read as Latin once is still German),
+    a clear quote does (the likelihood ratio must beat two switches), and so does a talk
+    that moves to another language for good (one switch)."""
+    candidates = {lang for d in dists for lang, _ in sorted(d.items(), key=lambda kv: -kv[1])[:3]}
+    states = sorted(candidates) or ["en"]
+    emit = [{s: math.log(max(d.get(s, 0.0), FLOOR)) if d else 0.0 for s in states} for d in dists]
+    if not emit:
+        return []
+    score = dict(emit[0])
+    back: list[dict[str, str]] = []
+    for e in emit[1:]:
+        leader = max(states, key=score.__getitem__)
+        came, new = {}, {}
+        for s in states:
+            came[s] = s if score[s] >= score[leader] - switch_cost else leader
+            new[s] = score[came[s]] - (switch_cost if came[s] != s else 0.0) + e[s]
+        back.append(came)
+        score = new
+    path = [max(states, key=score.__getitem__)]
+    for came in reversed(back):
+        path.append(came[path[-1]])
+    return path[::-1]
 
 
 SENTENCE_END = (".", "?", "!", "。", "？", "！", "…")

@@ -12,7 +12,8 @@ import numpy as np
 ENGLISH = ["The moon pulls the sea towards it, and that pull makes the tides rise and fall twice a day.",
            "Sailors have watched the tides for thousands of years."]
 GERMAN = ["Die Sonne ist ein Stern in der Mitte unseres Sonnensystems.",
-          "Sie besteht vor allem aus Wasserstoff und Helium."]
+          "Sie besteht vor allem aus Wasserstoff und Helium.",
+          "Ihr Licht braucht etwa acht Minuten bis zur Erde."]
 
 
 @dataclass
@@ -24,12 +25,14 @@ class SwitchClip:
 
 
 def language_switch(folder: Path) -> SwitchClip:
-    """About 9 s of English, a 1.5 s pause, then about 7 s of German, as audio-only mp4."""
+    """About 9 s of English, a 1.5 s pause, then about 10 s of German, as audio-only mp4.
+    (espeak-ng's German is robotic: Whisper base is less sure of it than of a person.)"""
     from scripts.make_talks import SR, speak, write_media
     silence = lambda s: np.zeros(int(s * SR), np.float32)  # noqa: E731
     en = [speak(s, "en") for s in ENGLISH]
     de = [speak(s, "de") for s in GERMAN]
-    parts = [silence(0.5), en[0], silence(0.6), en[1], silence(1.5), de[0], silence(0.6), de[1], silence(0.5)]
+    parts = [silence(0.5), en[0], silence(0.6), en[1], silence(1.5),
+             de[0], silence(0.6), de[1], silence(0.6), de[2], silence(0.5)]
     switch_s = sum(len(p) for p in parts[:5]) / SR
     path = write_media(np.concatenate(parts), folder / "switch.mp4", video=False)
     return SwitchClip(path, switch_s, sum(len(a) for a in en) / SR, sum(len(a) for a in de) / SR)

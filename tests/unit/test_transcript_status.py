@@ -45,3 +45,11 @@ def test_low_coverage_is_a_warning_and_good_coverage_is_not():
     assert "72%" in warning and "speech" in warning
     assert transcript_warnings({"coverage": 0.9}) == []
     assert transcript_warnings({"coverage": None}) == []     # not transcribed yet, or no speech
+
+
+def test_a_few_seconds_in_another_language_between_runs_are_a_slip():
+    from server.adapters.speech_runs import Unit, _runs
+    speech = [(0, 20), (21, 24.8), (26, 50), (51, 58.5)]      # 20 s, 3.8 s, 24 s, 7.5 s
+    units = [Unit([0], "fr", 0.99), Unit([1], "th", 0.9), Unit([2], "fr", 0.98), Unit([3], "de", 0.8)]
+    runs = _runs(units, speech)
+    assert [(r.language, r.stretches) for r in runs] == [("fr", [0, 1, 2]), ("de", [3])]
