@@ -66,6 +66,7 @@ def main() -> int:
     p.add_argument("--modes", nargs="*", default=list(MODES), choices=MODES)
     p.add_argument("--model", default=os.environ.get("WHISPER_MODEL", "base"))
     p.add_argument("--json", type=Path, help="also write the rows here")
+    p.add_argument("--markdown", action="store_true", help="also print the rows as a markdown table")
     args = p.parse_args()
 
     from server.adapters.transcriber_faster_whisper import FasterWhisperTranscriber
@@ -117,7 +118,24 @@ def main() -> int:
                   f"{per:<24} {found:<26} {truth:<22} {row['load']}", flush=True)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1) + "\n")
+    if args.markdown:
+        print(markdown(rows))
     return 0
+
+
+def markdown(rows: list[dict]) -> str:
+    """The rows as the README's table."""
+    lines = ["| talk | min | mode | seconds (CPU s) | coverage | WER | WER per language | languages found | true | load |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        true_total = sum(x["speech_s"] for x in r["true_languages"])
+        lines.append("| {} | {:.1f} | {} | {:.0f} ({:.0f}) | {:.3f} | {:.1%} | {} | {} | {} | {} |".format(
+            r["talk"], r["minutes"], r["mode"], r["seconds"], r["cpu_seconds"], r["coverage"] or 0, r["wer"],
+            " ".join(f"{k} {v:.1%}" for k, v in r["wer_by_language"].items()),
+            " ".join(f"{x['language']} {x['share']:.2f}" for x in r["languages"]),
+            " ".join(f"{x['language']} {x['speech_s'] / true_total:.2f}" for x in r["true_languages"]),
+            r["load"]))
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
