@@ -121,7 +121,9 @@ class Settings(BaseSettings):
     whisper_threads: int = env("WHISPER_THREADS", 0, "CPU threads; 0 = every core", "Transcription", ge=0)
     whisper_beam_size: int = env("WHISPER_BEAM_SIZE", 1, "1 = greedy decoding", "Transcription", ge=1)
     whisper_batch_size: int = env("WHISPER_BATCH_SIZE", 0,
-                                  ">0: faster-whisper's batched decoding (16 on a GPU)", "Transcription", ge=0)
+                                  ">0: faster-whisper's batched decoding (16 on a GPU); 0: sequential, "
+                                  "the CPU default: batching used as much CPU and made more word errors",
+                                  "Transcription", ge=0)
     whisper_language: str = env("WHISPER_LANGUAGE", "",
                                 "force one language (e.g. en); unset: detected per stretch of speech",
                                 "Transcription")

@@ -189,7 +189,11 @@ def _decode_run(audio: SpeechAudio, engine: Engine, run: Unit, progress: Progres
     pieces = [(audio.speech[i][0], audio.speech[i][0] + len(c) / SAMPLE_RATE)
               for i, c in zip(run.stretches, cuts)]
     concat = ConcatMap(pieces)
-    spans = [(concat.offsets[g[0]], concat.offsets[g[-1]] + pieces[g[-1]][1] - pieces[g[-1]][0])
+    # Window edges in whole samples, each half a sample inside its window: faster-whisper
+    # turns seconds back into samples by truncating, and asserts that the windows' samples
+    # do not outnumber the audio's.
+    at = np.concatenate([[0], np.cumsum([len(c) for c in cuts])])
+    spans = [(float(at[g[0]] + 0.5) / SAMPLE_RATE, float(at[g[-1] + 1] - 0.5) / SAMPLE_RATE)
              for g in windows(pieces)]
     samples = np.concatenate(cuts)
     language = run.language or "en"

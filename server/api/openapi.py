@@ -61,7 +61,11 @@ SCHEMAS = {
                    "video": {"type": "object"},
                    "usage": {"type": "object"},
                    "transcript": {"type": "object", "properties": {
-                       "json": {"type": "string"}, "srt": {"type": "string"}, "vtt": {"type": "string"}}},
+                       "json": {"type": "string"}, "srt": {"type": "string"}, "vtt": {"type": "string"},
+                       # share of the voice-activity time the words cover; which audio track
+                       "coverage": {"type": ["number", "null"]}, "speech_s": {"type": ["number", "null"]},
+                       "audio_track": {"type": ["object", "null"]}}},
+                   "warnings": {"type": "array", "items": {"type": "string"}},
                    "clips": {"type": "array", "items": {"$ref": "#/components/schemas/Clip"}},
                    "created_at": {"type": "string"}, "finished_at": NULLABLE_STRING}},
     "Upload": {"type": "object", "required": ["upload_id", "size", "received_bytes", "missing", "status"],
