@@ -41,17 +41,23 @@ def download(ctx: StepContext) -> Save:
 
 def transcribe(ctx: StepContext) -> Save:
     _pause(ctx)
-    return lambda tx: tx.run("save_transcript", video_id=ctx.video_id, engine="noop", model="noop",
-                             language="en", language_probability=1.0, duration_s=1.0,
-                             segments=Jsonb([]), transcribe_seconds=0.0, languages=Jsonb([]),
-                             speech_s=None, coverage=None, audio_track=None)
+
+    def save(tx: Tx) -> None:
+        tx.run("save_transcript", video_id=ctx.video_id, engine="noop", model="noop",
+               language="en", language_probability=1.0, duration_s=1.0, segments=Jsonb([]),
+               transcribe_seconds=0.0, languages=Jsonb([]), speech_s=None, coverage=None,
+               audio_track=None)
+    return save
 
 
 def classify(ctx: StepContext) -> Save:
     _pause(ctx)
-    return lambda tx: tx.run("save_analysis", video_id=ctx.video_id, analyzer="noop",
-                             content_type="other", confidence=1.0, rationale="", topics=Jsonb([]),
-                             raw_output=Jsonb({}), tokens_used=0, cost_usd=0)
+
+    def save(tx: Tx) -> None:
+        tx.run("save_analysis", video_id=ctx.video_id, analyzer="noop", content_type="other",
+               confidence=1.0, rationale="", topics=Jsonb([]), raw_output=Jsonb({}),
+               tokens_used=0, cost_usd=0)
+    return save
 
 
 def find_clips(ctx: StepContext) -> Save:
