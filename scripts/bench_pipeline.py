@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -30,15 +31,15 @@ def build_long(out: Path, seconds: float = 600) -> Path:
 
 
 def run(services, url: str) -> tuple[str, float]:
-    from server.submissions import enqueue, new_token
+    from server.usecases import videos
+    from server.usecases.submit import SubmitOptions, submit_url
     from server.worker import Worker
-    token = enqueue(services, token=new_token(), kind="url", url=url, upload_key=None,
-                    fingerprint=url + str(time.time()))
+    token = submit_url(services, url, SubmitOptions(force=True))     # no reuse between runs
     worker = Worker(services, concurrency=1, worker_id="bench")
     started = time.monotonic()
     worker.claim_and_dispatch()
     while True:
-        row = services.db.one("status_by_token", token=token)
+        row = videos.status(services, token).job
         if row["status"] in ("completed", "failed", "cancelled"):
             break
         time.sleep(0.2)
@@ -50,12 +51,12 @@ def run(services, url: str) -> tuple[str, float]:
 
 
 def report(services, token: str, total: float, label: str) -> None:
-    row = services.db.one("status_by_token", token=token)
+    from server.usecases import videos
+    state = videos.status(services, token)
+    row, runs, clips = state.job, state.attempts, state.clips
     duration = row["duration_s"]
-    runs = services.db.all("step_runs_for_video", video_id=row["video_id"])
-    clips = services.db.all("clips_for_video", video_id=row["video_id"])
     print(f"\n{label}: {duration:.0f} s of video, {len(clips)} clips, "
-          f"content type {row['content_type']}")
+          f"content type {row['content_type']} (load average {os.getloadavg()[0]:.2f})")
     print(f"  {'step':<11} {'seconds':>8} {'x real time':>12}")
     for r in runs:
         secs = (r["finished_at"] - r["started_at"]).total_seconds()
@@ -72,12 +73,23 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="bench-"))
     os.environ.update({"DATA_DIR": str(work / "data"), "ALLOW_PRIVATE_URLS": "1",
                        "WHISPER_MODEL": args.model, "WHISPER_ENGINE": args.engine, "LOG_LEVEL": "WARNING"})
+    from server.db.embedded import stopped_on_exit
+    try:
+        # The embedded Postgres this run starts in its throwaway DATA_DIR goes with it.
+        with stopped_on_exit(work / "data"):
+            return bench(args, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def bench(args: argparse.Namespace, work: Path) -> int:
     from server import open_services
     from server.settings import load_settings
     from server.logs import setup_logging
     setup_logging()
     services = open_services(load_settings())
-    print(f"engine {args.engine}, model {args.model}, {os.cpu_count()} CPU cores")
+    print(f"engine {args.engine}, model {args.model}, {os.cpu_count()} CPU cores, "
+          f"load average {os.getloadavg()[0]:.2f}")
     t = time.monotonic()
     services.transcriber.load()
     print(f"model load: {time.monotonic() - t:.2f} s")
@@ -92,7 +104,7 @@ def main() -> int:
         with MediaServer(path.parent) as srv:
             token, total = run(services, srv.url(path.name))
         report(services, token, total, label)
-    services.db.close()
+    services.close()
     return 0
 
 

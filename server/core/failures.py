@@ -59,6 +59,8 @@ CAUSES: dict[str, tuple[bool, str]] = {
     "no_speech": (False, "the transcript is empty"),
     "attempts_exhausted": (False, "the step failed max_attempts times"),
     "llm_rejected": (False, "the LLM provider refused the request (bad key, unknown model: 4xx)"),
+    "quota_exceeded": (False, "the API key's daily source minutes ran out (counted once the "
+                              "download tells the duration)"),
     "network": (True, "connection refused, reset, dropped or timed out"),
     "http_5xx": (True, "the source or a provider answered 5xx"),
     "rate_limited": (True, "HTTP 429 from the source or a provider"),
@@ -69,6 +71,7 @@ CAUSES: dict[str, tuple[bool, str]] = {
     "database": (True, "a database error while the step ran"),
     "lease_lost": (True, "the worker lost its lease (paused or partitioned)"),
     "worker_lost": (True, "the worker died while running the step; its lease expired"),
+    "webhook_rejected": (True, "the webhook receiver answered with a status other than 2xx"),
     "internal_error": (True, "an unexpected error; retried in case it was transient"),
     "cancelled": (False, "the submitter cancelled the job"),
 }
@@ -82,7 +85,7 @@ class Failure:
     retry_after_s: float | None = None
 
 
-def _tail(exc: BaseException, lines: int = 12) -> str:
+def _tail(exc: BaseException, lines: int = 12) -> list[str]:
     tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
     return "".join(tb).strip().splitlines()[-lines:]
 
@@ -125,9 +128,8 @@ def backoff_s(attempts: int, base_s: float, max_s: float, rng: random.Random | N
               retry_after_s: float | None = None) -> float:
     """Exponential backoff with full jitter in the upper half, never less than a server's
     Retry-After."""
-    rng = rng or random
     ceiling = min(max_s, base_s * (2 ** max(attempts - 1, 0)))
-    delay = ceiling / 2 + rng.random() * ceiling / 2
+    delay = ceiling / 2 + (rng or random).random() * ceiling / 2
     if retry_after_s is not None:
         delay = max(delay, retry_after_s)
     return min(delay, max(max_s, retry_after_s or 0))

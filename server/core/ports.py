@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, Sequence
 
 from server.core.model import (ClipAnalysis, ClipBounds, ClipPlan, Classification, MediaInfo,
                                Progress, RenderOptions, RenderResult, Transcript)
@@ -34,11 +34,34 @@ class Analyzer(Protocol):
 class Renderer(Protocol):
     def render(self, media: Path, clip: ClipPlan, out_video: Path, out_thumb: Path,
                transcript: Transcript | None = None,
-               options: RenderOptions | None = None) -> RenderResult: ...
+               options: RenderOptions | None = None,
+               progress: Progress | None = None) -> RenderResult: ...   # progress: 0..1 of this clip
 
 
 class Storage(Protocol):
     def put(self, key: str, src: Path, content_type: str) -> None: ...
     def local_path(self, key: str) -> Path: ...          # a readable local file (cached if remote)
     def url(self, key: str) -> str: ...                  # what clients fetch
+    def urls(self, keys: Sequence[str]) -> dict[str, str]: ...   # many at once; missing objects left out
     def delete_prefix(self, prefix: str) -> None: ...
+
+
+class MediaFacts(Protocol):
+    """What a probe learns about a media file."""
+    duration_s: float
+    width: int | None
+    height: int | None
+
+
+class Prober(Protocol):
+    def probe(self, path: Path) -> MediaFacts: ...               # raises StepError when unusable
+    def check_complete(self, path: Path, duration_s: float) -> None: ...
+    def sha256_of(self, path: Path) -> str: ...
+
+
+class WebhookSender(Protocol):
+    def send(self, url: str, body: bytes, headers: dict[str, str]) -> int:
+        """POSTs `body` and returns the receiver's status code, following no redirect;
+        raises StepError when no answer came (network) or the address is refused
+        (private_url)."""
+        ...

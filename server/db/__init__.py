@@ -10,7 +10,7 @@ import logging
 import re
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, cast
 
 import psycopg
 from psycopg.rows import dict_row
@@ -40,10 +40,10 @@ class Tx:
         return self.conn.execute(self._queries[name], params)
 
     def all(self, name: str, **params: Any) -> list[dict]:
-        return self._run(name, params).fetchall()
+        return cast(list[dict], self._run(name, params).fetchall())      # dict_row
 
     def one(self, name: str, **params: Any) -> dict | None:
-        return self._run(name, params).fetchone()
+        return cast("dict | None", self._run(name, params).fetchone())
 
     def run(self, name: str, **params: Any) -> int:
         return self._run(name, params).rowcount
@@ -57,8 +57,11 @@ class Database:
         # pooler (pgbouncer, Supavisor port 6543) cannot keep across transactions.
         kwargs = {"row_factory": dict_row, "autocommit": False,
                   "prepare_threshold": None if transaction_pooler else 5}
+        # check: a connection handed out is tested first (one round trip), because a pooler
+        # (Supavisor, pgbouncer) or the server may have closed it while it sat in the pool.
         self.pool = ConnectionPool(url, min_size=0, max_size=pool_size, kwargs=kwargs,
-                                   open=True, timeout=30, name="clips")
+                                   open=True, timeout=30, name="clips",
+                                   check=ConnectionPool.check_connection)
 
     @contextmanager
     def tx(self) -> Iterator[Tx]:
@@ -77,6 +80,10 @@ class Database:
     def run(self, name: str, **params: Any) -> int:
         with self.tx() as t:
             return t.run(name, **params)
+
+    def ping(self) -> None:
+        """Raises when the database cannot be reached."""
+        self.one("health")
 
     def close(self) -> None:
         self.pool.close()

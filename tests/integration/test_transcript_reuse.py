@@ -2,15 +2,19 @@
 asked for the same language (or both let it be detected). Queue with no-op steps."""
 from __future__ import annotations
 
-from server.submissions import enqueue, new_token
+import psycopg
+
+from server.usecases.submit import SubmitOptions, submit_url
 from server.worker import Worker
 from tests.support.noop_workers import rows, scalar, wait_for
 
 
 def transcribe(services, clean_db, language: str | None) -> str:
-    options = {"language": language} if language else {}
-    token = enqueue(services, token=new_token(), kind="url", url="http://127.0.0.1:9/talk.mp4",
-                    upload_key=None, fingerprint="same-source", options=options)
+    token = submit_url(services, "http://127.0.0.1:9/talk.mp4", SubmitOptions())
+    if language:    # what the API's `language` option stores (the API field comes separately)
+        with psycopg.connect(clean_db, autocommit=True) as c:
+            c.execute("update videos set options = options || jsonb_build_object('language', %s::text) "
+                      "where token = %s", (language, token))
     worker = Worker(services, steps=("download", "transcribe"), concurrency=1, pipeline="noop")
     try:
         job_id = scalar(clean_db, """select q.id from video_processing_queue q
