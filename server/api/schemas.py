@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
 
 from server.core.edits import EDIT_MAX_S
+from server.core.speech import WHISPER_LANGUAGES
 from server.core.model import CAPTION_POSITIONS, CAPTION_PRESETS, CAPTION_SIZES, FORMATS
 from server.core.webhooks import DEFAULT_EVENTS, EVENTS
 from server.core.steps import DONE, STEPS, Status, Step
@@ -107,6 +108,13 @@ class SubmitOptionsIn(RenderChoicesIn):
         description=f"Which events to send; unset: {', '.join(DEFAULT_EVENTS)}. "
                     "video.step_completed comes once per finished step")
 
+
+    @field_validator("language", mode="after")
+    @classmethod
+    def _known_language(cls, value: str | None) -> str | None:
+        if value is not None and value not in WHISPER_LANGUAGES:
+            raise ValueError(f"{value!r} is not a language code Whisper knows (e.g. en, de, es)")
+        return value
 
     def to_options(self, idempotency_key: str | None) -> SubmitOptions:
         style = self.caption_style.model_dump(exclude_none=True) if self.caption_style else None
@@ -258,13 +266,21 @@ class StepOut(Response):
     seconds: float | None
 
 
+class LanguageShareOut(Response):
+    language: str
+    share: float = Field(ge=0, le=1, description="Of the speech time")
+    speech_s: float
+
+
 class VideoOut(Response):
     title: str | None
     source: str = Field(description="The submitted URL, or \"upload\"")
     media_url: str | None = Field(None, description="The stored source, once downloaded, to "
                                                     "preview; supports Range")
     duration_s: float | None
-    language: str | None
+    language: str | None = Field(description="The main language: the largest share of the speech")
+    languages: list[LanguageShareOut] = Field(
+        default_factory=list, description="Each language spoken, largest share first; once transcribed")
     content_type: str | None
     content_confidence: float | None
 
@@ -278,6 +294,10 @@ class TranscriptLinksOut(Response):
     json_url: str = Field(alias="json", serialization_alias="json")
     srt: str
     vtt: str
+    coverage: float | None = Field(None, description="Share of the voice-activity time the words cover")
+    speech_s: float | None = Field(None, description="Voice-activity seconds in the audio")
+    audio_track: dict[str, Any] | None = Field(
+        None, description="The audio track transcribed: index, count, reason, language, title")
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
@@ -375,6 +395,8 @@ class StatusOut(Response):
     created_at: str
     finished_at: str | None
     transcript: TranscriptLinksOut | None = Field(None, description="Present once transcribed")
+    warnings: list[str] = Field(default_factory=list,
+                                description="What the submitter should know, e.g. speech the transcript may miss")
     clips: list[ClipOut] | None = Field(None, description="Present once clips are found")
     webhooks: list[WebhookDeliveryOut] | None = Field(
         None, description="The deliveries of this video's webhook events, once there are any")
@@ -429,6 +451,7 @@ class SegmentOut(Response):
     end: float
     text: str
     words: list[WordOut]
+    language: str | None = None
 
 
 class TranscriptOut(Response):

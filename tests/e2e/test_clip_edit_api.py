@@ -129,6 +129,8 @@ def test_batch_status_and_rerender_refuse_bad_input(client):
     r = client.post("/public/video", json={"video_url": "https://example.com/a.mp4",
                                            "caption_style": {"highlight": "yellow"}})
     assert r.status_code == 400 and "#RRGGBB" in r.json["error"]
+    r = client.post("/public/video", json={"video_url": "https://example.com/a.mp4", "language": "xx"})
+    assert r.status_code == 400 and "language" in r.json["error"] and "Whisper" in r.json["error"]
     r = client.post("/public/video", json={"video_url": "https://example.com/a.mp4", "min_clip_s": 50,
                                            "max_clip_s": 20})
     assert r.status_code == 400 and "min_clip_s" in r.json["error"]
