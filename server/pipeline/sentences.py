@@ -125,7 +125,8 @@ def snap_and_bound(candidates: Sequence[ClipPlan], sentences: Sequence[Sentence]
        one under min_s takes in the following sentence, or else the preceding one, while it
        stays under max_s. A clip that still misses the bounds is dropped.
     3. De-duplicate: by descending score, a clip overlapping better ones shrinks to its
-       longest stretch of free sentences, and is dropped if that is under min_s.
+       longest stretch of free sentences, and is dropped if that is under min_s. Among
+       equal scores, the candidate farthest from the clips already kept goes first.
     4. Cap at `clip_budget`. Scores are clamped to 0..100; an empty hook becomes the
        clip's opening sentence.
 
@@ -137,9 +138,10 @@ def snap_and_bound(candidates: Sequence[ClipPlan], sentences: Sequence[Sentence]
     budget = clip_budget(units, bounds)
     taken = [False] * len(units)
     clips: list[ClipPlan] = []
-    for cand in sorted(candidates, key=lambda c: c.score, reverse=True):
-        if len(clips) >= budget:
-            break
+    pending = list(candidates)
+    while pending and len(clips) < budget:
+        cand = _next_best(pending, clips)
+        pending.remove(cand)
         span = _snap(cand, units)
         span = span and _bound(*span, units, bounds)
         span = span and _free_part(*span, units, taken, bounds)
@@ -151,6 +153,21 @@ def snap_and_bound(candidates: Sequence[ClipPlan], sentences: Sequence[Sentence]
                              score=min(100.0, max(0.0, cand.score)),
                              hook=cand.hook or units[first].text))
     return clips
+
+
+def _next_best(pending: list[ClipPlan], clips: list[ClipPlan]) -> ClipPlan:
+    """The best-scored candidate; among equal scores, the one farthest from the clips
+    already kept. Models score in round numbers and often tie, and a tie says nothing about
+    position: taking the earliest would favour the start of the talk."""
+    top = max(c.score for c in pending)
+    tied = [c for c in pending if c.score == top]
+    if len(tied) == 1 or not clips:
+        return tied[0]
+
+    def distance(c: ClipPlan) -> float:
+        middle = (c.start_s + c.end_s) / 2
+        return min(abs(middle - (k.start_s + k.end_s) / 2) for k in clips)
+    return max(tied, key=distance)
 
 
 def _fit_sentences(sentences: Sequence[Sentence], max_s: float) -> list[Sentence]:
