@@ -190,13 +190,13 @@ def _drop_repeats(plans: list[ClipPlan], sentences: list[Sentence]):
     snap_and_bound, which trims rather than drops."""
     if len(plans) < 2:
         return plans, []
-    from server.adapters.analyzer_offline import _embed
+    from server.analysis.embeddings import embed
     ranked = sorted(plans, key=lambda p: p.score, reverse=True)
     texts = [" ".join(s.text for s in sentences if p.start_s <= s.start and s.end <= p.end_s)
              for p in ranked]
-    vectors = _embed(texts)
-    kept: list = []
-    repeats: list = []
+    vectors = embed(texts)
+    kept: list[int] = []
+    repeats: list[dict] = []
     for k, plan in enumerate(ranked):
         overlapping = [j for j in kept if ranked[j].start_s < plan.end_s
                        and plan.start_s < ranked[j].end_s]

@@ -220,7 +220,8 @@ def _bound(first: int, last: int, units: Sequence[Sentence],
 
 def _free_part(first: int, last: int, units: Sequence[Sentence], taken: list[bool],
                bounds: ClipBounds) -> tuple[int, int] | None:
-    runs, run_start = [], None
+    runs: list[tuple[int, int]] = []
+    run_start = None
     for k in range(first, last + 2):
         free = k <= last and not taken[k]
         if free and run_start is None:
