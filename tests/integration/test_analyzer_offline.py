@@ -2,6 +2,8 @@
 known topics. The shared sentence rules are tested in tests/unit/test_clip_rules.py."""
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
 from server.pipeline.sentences import Sentence, clip_budget, split_sentences
@@ -179,6 +181,18 @@ def test_classifies_content_type(analyzer, sentences, label):
     assert result.content_type == label, result.rationale
     assert 0.0 <= result.confidence <= 1.0 and result.rationale
     assert result.topics and result.language == "en" and result.analyzer == "offline"
+
+
+def test_classifies_passages_it_has_not_seen(analyzer):
+    # Our own prose, free of the classifier's cue phrases (tests/unit/test_classifier_passages.py
+    # keeps it so): 20 passages, four of each format. Before the per-sentence comparison
+    # with typical lines it got 15 right.
+    from scripts.eval_classifier import evaluate, load_passages
+    passages = load_passages("heldout")
+    accuracy, confusions = evaluate(analyzer, passages)
+    assert accuracy >= 0.8, confusions
+    wrong_by_label = Counter(true for (true, _), n in confusions.items() for _ in range(n))
+    assert max(wrong_by_label.values(), default=0) <= 2, confusions
 
 
 def test_classification_topics_name_the_subject(analyzer):
