@@ -56,7 +56,8 @@ def _term_weights(docs: list[str]) -> tuple[np.ndarray, np.ndarray]:
 
 def _pick_terms(vocab: np.ndarray, scores: np.ndarray, count: int) -> list[str]:
     """Best-scoring terms, skipping -ly adverbs (a cheap stand-in for keeping noun-ish
-    terms) and terms that repeat a word of one already picked."""
+    terms) and terms that repeat a word of one already picked, or its stem ("light" after
+    "lighthouses")."""
     terms: list[str] = []
     for idx in np.argsort(-scores):
         if scores[idx] <= 0 or len(terms) >= count:
@@ -64,7 +65,8 @@ def _pick_terms(vocab: np.ndarray, scores: np.ndarray, count: int) -> list[str]:
         words = vocab[idx].split()
         if any(w.endswith("ly") for w in words):
             continue
-        if any(set(words) & set(t.split()) for t in terms):
+        picked = [w for t in terms for w in t.split()]
+        if any(a.startswith(b) or b.startswith(a) for a in words for b in picked):
             continue
         terms.append(vocab[idx])
     return terms
@@ -74,6 +76,24 @@ def key_terms(docs: list[str], per_doc: int = 3) -> list[list[str]]:
     """The terms that set each doc apart from the others."""
     vocab, weights = _term_weights(docs)
     return [_pick_terms(vocab, row, per_doc) for row in weights]
+
+
+def closest_in_meaning(terms: list[str], centre: np.ndarray, count: int = 3) -> list[str]:
+    """Of a passage's candidate terms, those whose meaning is closest to the passage's
+    (`centre`, its unit mean embedding), each also unlike the ones already picked (maximal
+    marginal relevance): "compound interest" rather than "months"."""
+    from server.analysis.embeddings import embed
+    if len(terms) <= 1:
+        return terms[:count]
+    vectors = embed(terms)
+    relevance = vectors @ centre
+    picked: list[int] = []
+    while len(picked) < min(count, len(terms)):
+        def value(k: int) -> float:
+            overlap = max((float(vectors[k] @ vectors[j]) for j in picked), default=0.0)
+            return float(relevance[k]) - 0.5 * overlap
+        picked.append(max((k for k in range(len(terms)) if k not in picked), key=value))
+    return [terms[k] for k in picked]
 
 
 def topics(docs: list[str], count: int = 5) -> list[str]:

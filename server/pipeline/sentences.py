@@ -115,6 +115,25 @@ def clip_budget(sentences: Sequence[Sentence], bounds: ClipBounds) -> int:
     return min(bounds.max_clips, max(1, by_length, by_room))
 
 
+def shortfall_notice(sentences: Sequence[Sentence], bounds: ClipBounds, clips: int) -> str:
+    """Why a transcript gave fewer than bounds.max_clips clips, in words ("" if it did not)."""
+    if clips >= bounds.max_clips:
+        return ""
+    speech = speech_seconds(sentences)
+    if speech <= 0:
+        return "No speech was transcribed, so there is nothing to clip."
+    if sentences[-1].end - sentences[0].start < bounds.min_s:
+        return (f"The speech lasts {sentences[-1].end - sentences[0].start:.0f} s, shorter than "
+                f"the {bounds.min_s:.0f} s a clip must last.")
+    budget = clip_budget(sentences, bounds)
+    if clips >= budget:
+        return (f"{speech:.0f} s of speech makes room for {budget} clip{'s' * (budget > 1)}: one "
+                f"per {SPEECH_PER_CLIP_S / 60:.0f} minutes of speech, up to {SHORT_VIDEO_CLIPS} "
+                f"in a short video.")
+    return (f"Only {clips} passage{'s' * (clips != 1)} could stand alone between "
+            f"{bounds.min_s:.0f} and {bounds.max_s:.0f} s without overlapping another.")
+
+
 def snap_and_bound(candidates: Sequence[ClipPlan], sentences: Sequence[Sentence],
                    bounds: ClipBounds) -> list[ClipPlan]:
     """Final clips from rough candidates.

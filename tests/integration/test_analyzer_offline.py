@@ -9,6 +9,7 @@ import pytest
 from server.pipeline.sentences import Sentence, clip_budget, split_sentences
 from server.core.model import ClipBounds, Classification, Transcript
 from scripts.synthetic_transcript import make_transcript
+from server.analysis.titles import TITLE_MAX
 from tests.support.talks import TOPICS
 
 PODCAST = [
@@ -159,7 +160,7 @@ def test_clips_within_bounds_sorted_and_apart(topics_analysis, topics_transcript
     assert [c.score for c in clips] == sorted((c.score for c in clips), reverse=True)
     spans = sorted((c.start_s, c.end_s) for c in clips)
     assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(spans, spans[1:]))
-    assert all(c.title and len(c.title) <= 60 and c.reason and c.hook for c in clips)
+    assert all(c.title and len(c.title) <= TITLE_MAX and c.reason and c.hook for c in clips)
     assert progress[0] == 0.0 and progress[-1] == 1.0 and progress == sorted(progress)
 
 
