@@ -1,7 +1,7 @@
 """Measure the audio signals of the offline analyzer on audio we make.
 
 1. Laughter and applause. Each track is sentences of the sample talks in the piper voice,
-   with laughter, applause, steady noise and music (scripts/synthetic_sounds.py) between
+   with laughter, applause, steady noise or hiss, and music (scripts/synthetic_sounds.py) between
    them at random, and half the tracks have steady noise under everything at 10 dB below
    the speech. server/analysis/audio.py reads each track; a detected event is a hit when
    it overlaps a true event of its kind. Noise and music are there to be falsely detected.
@@ -68,7 +68,8 @@ def build_track(rng: np.random.Generator, sentences: list[str], noisy: bool, cou
                                                      float(rng.uniform(4.2, 5.8)), rng=rng),
                  "applause": lambda: sounds.applause(float(rng.uniform(2, 5)),
                                                      float(rng.uniform(30, 150)), rng=rng),
-                 "noise": lambda: sounds.steady_noise(float(rng.uniform(2, 4)), -26, rng=rng),
+                 "noise": lambda: sounds.steady_noise(float(rng.uniform(2, 4)), -26, rng=rng,
+                                                      hiss=bool(rng.random() < 0.5)),
                  "music": lambda: sounds.music(float(rng.uniform(3, 5)), rng=rng)}[kind]()
         truth.append((kind, at, at + len(sound) / RATE))
         parts += [sound, gap]

@@ -6,7 +6,8 @@ speech from the piper voice the sample talk uses.
   vowel (a glottal pulse train at a falling pitch through three vowel formants), fading;
 - applause: claps at random times (a Poisson process), each a few milliseconds of noise
   decaying fast, band-limited like hands;
-- steady noise: pink-ish noise, as from a fan or a road;
+- steady noise: pink-ish noise, as from a fan or a road, or hiss (white noise in the band
+  of applause), as from rain;
 - music: chords of harmonic notes changing twice a second, with a soft beat.
 """
 from __future__ import annotations
@@ -81,11 +82,13 @@ def applause(seconds: float = 3.0, claps_per_s: float = 60.0, rms_db: float = -2
 
 
 def steady_noise(seconds: float = 3.0, rms_db: float = -30.0,
-                 rng: np.random.Generator | None = None) -> np.ndarray:
+                 rng: np.random.Generator | None = None, hiss: bool = False) -> np.ndarray:
+    """Pink-ish noise that falls with frequency, like a fan or a road; with `hiss`, white
+    noise band-limited like applause (rain, a shower, tape hiss)."""
     rng = rng or np.random.default_rng(2)
     white = rng.normal(size=int(seconds * RATE))
-    pinkish = lfilter([1.0], [1, -0.95], white)      # falls with frequency, like a fan
-    return _normalise(_fade(pinkish, 0.2), rms_db)
+    shaped = _band(white, 600, 6000) if hiss else lfilter([1.0], [1, -0.95], white)
+    return _normalise(_fade(shaped, 0.2), rms_db)
 
 
 def music(seconds: float = 4.0, rms_db: float = -24.0,

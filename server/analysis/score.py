@@ -176,7 +176,8 @@ def _concrete(sentences: list[Sentence], evidence: dict) -> float:
         k = 0
         while k < len(tokens):
             low = tokens[k].lower()
-            if _is_number(low):
+            if _is_number(low) or (low in ("one", "a") and k + 1 < len(tokens)
+                                   and tokens[k + 1].lower() in _NUMBER_WORDS):
                 end = k + 1
                 while end < len(tokens) and (_is_number(tokens[end].lower())
                                              or tokens[end].lower() in ("and", "a")

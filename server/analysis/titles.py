@@ -124,7 +124,7 @@ def reason(terms: list[str], assessment: Assessment) -> str:
         else:
             found.append("makes definite claims")
     if signals.get("story", 0) >= 0.5 and "turn" in evidence:
-        found.append(f'tells a story that turns at "{_quote(evidence["turn"])}"')
+        found.append(f'tells a story that turns at "{_quote(evidence["turn"], trim=False)}"')
     if signals.get("voice", 0) >= 0.5:
         louder, faster = evidence.get("louder"), evidence.get("faster")
         if louder:
@@ -158,9 +158,12 @@ def _structure(assessment: Assessment) -> str:
     return _and(parts) if parts else "the best remaining passage, though no signal stood out"
 
 
-def _quote(text: str) -> str:
-    """A sentence short enough to quote: its first clause, or its first words."""
-    text = _LEADING.sub("", " ".join(text.split())).rstrip(".")
+def _quote(text: str, trim: bool = True) -> str:
+    """A sentence short enough to quote: its first clause, or its first words; `trim` drops
+    the fillers in front ("So, why ...")."""
+    text = " ".join(text.split()).rstrip(".")
+    if trim:
+        text = _LEADING.sub("", text)
     text = text[:1].upper() + text[1:]
     if len(text) <= QUOTE_MAX:
         return text
