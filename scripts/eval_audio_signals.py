@@ -25,6 +25,7 @@ import re
 import tempfile
 import time
 import wave
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -165,24 +166,26 @@ def delivery() -> None:
     from server.pipeline.sentences import Sentence
     texts = all_sentences()[10:16]
 
-    def say(text: str, length_scale: float = 1.0, gain_db: float = 0.0) -> np.ndarray:
+    @lru_cache(maxsize=None)
+    def say(text: str, length_scale: float = 1.0) -> np.ndarray:
+        # Cached: piper draws its noise anew on every call, and the comparison needs the
+        # very same speech at two levels.
         chunks = _voice().synthesize(text, SynthesisConfig(length_scale=length_scale))
         audio = np.concatenate([c.audio_float_array for c in chunks])
-        audio = resample_poly(audio, RATE, _voice().config.sample_rate)
-        return (audio * 10 ** (gain_db / 20) * 0.5).astype(np.float32)
+        return (resample_poly(audio, RATE, _voice().config.sample_rate) * 0.5).astype(np.float32)
 
     def passage(loud: int | None, fast: int | None, overall_db: float):
         parts, sentences, at = [], [], 0.3
         parts.append(np.zeros(int(0.3 * RATE), dtype=np.float32))
         for k, text in enumerate(texts):
-            audio = say(text, 0.65 if k == fast else 1.0, (8.0 if k == loud else 0.0) + overall_db)
+            audio = say(text, 0.65 if k == fast else 1.0) * 10 ** ((8.0 if k == loud else 0.0) / 20)
             tokens = text.split()
             step = len(audio) / RATE / len(tokens)
             ws = [Word(at + i * step, at + (i + 1) * step, " " + tok) for i, tok in enumerate(tokens)]
             sentences.append(Sentence(k, ws[0].start, ws[-1].end, text, ws))
             parts += [audio, np.zeros(int(0.4 * RATE), dtype=np.float32)]
             at += len(audio) / RATE + 0.4
-        samples = np.concatenate(parts)
+        samples = np.concatenate(parts) * 10 ** (overall_db / 20)
         features = from_samples(samples, [(w.start, w.end, w.word) for s in sentences for w in s.words])
         evidence: dict = {}
         return voice_signal(sentences, features, evidence), evidence

@@ -86,8 +86,12 @@ def _finish(clips: list[ClipPlan], sentences: list[Sentence], vectors: np.ndarra
     spans = [_sentence_span(c, sentences) for c in clips]
     found = [_assess(a, b, sentences, vectors, weights, audio) for a, b in spans]
     docs = [_text(sentences, a, b) for a, b in spans] + [_text(sentences, a, b) for a, b in segments]
-    terms = [closest_in_meaning(candidates, unit(vectors[a:b + 1].mean(axis=0)))
-             for candidates, (a, b) in zip(key_terms(docs, per_doc=8), spans)]
+    candidates = key_terms(docs, per_doc=8)[:len(clips)]
+    term_vectors = embed([t for terms in candidates for t in terms])   # one call for all
+    offsets = np.cumsum([0] + [len(terms) for terms in candidates])
+    terms = [closest_in_meaning(candidates[k], term_vectors[offsets[k]:offsets[k + 1]],
+                                unit(vectors[a:b + 1].mean(axis=0)))
+             for k, (a, b) in enumerate(spans)]
     order = sorted(range(len(clips)), key=lambda k: -found[k].score)
     taken: set[str] = set()
     titled: list[tuple[ClipPlan, Assessment]] = []

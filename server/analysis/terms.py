@@ -78,14 +78,12 @@ def key_terms(docs: list[str], per_doc: int = 3) -> list[list[str]]:
     return [_pick_terms(vocab, row, per_doc) for row in weights]
 
 
-def closest_in_meaning(terms: list[str], centre: np.ndarray, count: int = 3) -> list[str]:
-    """Of a passage's candidate terms, those whose meaning is closest to the passage's
-    (`centre`, its unit mean embedding), each also unlike the ones already picked (maximal
-    marginal relevance): "compound interest" rather than "months"."""
-    from server.analysis.embeddings import embed
-    if len(terms) <= 1:
-        return terms[:count]
-    vectors = embed(terms)
+def closest_in_meaning(terms: list[str], vectors: np.ndarray, centre: np.ndarray,
+                       count: int = 3) -> list[str]:
+    """Of a passage's candidate terms (with their unit embeddings, `vectors`), those whose
+    meaning is closest to the passage's (`centre`, its unit mean embedding), each also
+    unlike the ones already picked (maximal marginal relevance): "compound interest" rather
+    than "months"."""
     relevance = vectors @ centre
     picked: list[int] = []
     while len(picked) < min(count, len(terms)):
