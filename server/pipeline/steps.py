@@ -90,7 +90,7 @@ def find_clips(ctx: StepContext) -> Save:
     classification = Classification(row["content_type"], row["confidence"], row["rationale"],
                                      row["topics"], analyzer=row["analyzer"])
     bounds = ClipBounds(cfg.clip_min_s, cfg.clip_max_s, cfg.clip_max_count)
-    media = ctx.services.storage.local_path(ctx.checkpoint("media_for_video")["storage_key"])
+    media = ctx.services.storage.local_path(ctx.media()["storage_key"])
     result = ctx.services.analyzer.find_clips(ctx.transcript(), classification, bounds,
                                               ctx.progress, media)
 
