@@ -100,6 +100,7 @@ class ClipAnalysis:
     raw: dict = field(default_factory=dict)
     tokens_used: int = 0
     cost_usd: float = 0.0
+    notice: str = ""           # why there are fewer clips than bounds.max_clips (or none)
 
 
 FORMATS = ("landscape", "vertical", "square")

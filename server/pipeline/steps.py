@@ -95,7 +95,9 @@ def find_clips(ctx: StepContext) -> Save:
     classification = Classification(row["content_type"], row["confidence"], row["rationale"],
                                      row["topics"], analyzer=row["analyzer"])
     bounds = ClipBounds(cfg.clip_min_s, cfg.clip_max_s, cfg.clip_max_count)
-    result = ctx.services.analyzer.find_clips(ctx.transcript(), classification, bounds, ctx.progress)
+    media = ctx.services.storage.local_path(ctx.media()["storage_key"])
+    result = ctx.services.analyzer.find_clips(ctx.transcript(), classification, bounds,
+                                              ctx.progress, media)
 
     def save(w: CheckpointWriter) -> None:
         w.save_clip_search(video_id=ctx.video_id, analyzer=result.analyzer,
