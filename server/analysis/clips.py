@@ -4,6 +4,7 @@ they finally are."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -14,10 +15,11 @@ from server.analysis.score import EDGE_SENTENCES, Assessment, assess, weights_fo
 from server.analysis.segment import fit_segments, texttile
 from server.analysis.terms import closest_in_meaning, key_terms
 from server.analysis.titles import headline, reason, unique_reasons
+from server.analysis.topic import about, relevance
 from server.core.model import (ClipAnalysis, ClipBounds, ClipPlan, Classification, Progress,
                                Transcript)
-from server.pipeline.sentences import (Sentence, clip_budget, shortfall_notice, snap_and_bound,
-                                       split_sentences)
+from server.pipeline.sentences import (Sentence, clip_budget, rank, shortfall_notice,
+                                       snap_and_bound, split_sentences)
 
 log = logging.getLogger(__name__)
 
@@ -33,25 +35,32 @@ def find_clips(transcript: Transcript, classification: Classification, bounds: C
     if not sentences:
         progress(1.0)
         return ClipAnalysis([], analyzer, raw={"sentences": 0},
-                            notice=shortfall_notice(sentences, bounds, 0))
+                            notice=shortfall_notice(sentences, bounds, []))
     audio = _read_audio(media, transcript, progress) if media else None
     vectors = embed([s.text for s in sentences], progress, AUDIO_SHARE, EMBED_SHARE)
     tiling = texttile(vectors, sentences)
     segments = fit_segments(tiling, vectors, sentences, bounds)
     weights = weights_for(classification.content_type)
+    # With a topic asked for, the passages about it rank first (server/analysis/topic.py).
+    closeness = (relevance(bounds.topic, [vectors[a:b + 1] for a, b in segments])
+                 if bounds.topic else [])
+    on_topic = about(closeness) if bounds.topic else [None] * len(segments)
     candidates, details = [], []
-    for first, last in segments:
+    for (first, last), wanted in zip(segments, on_topic):
         found = _assess(first, last, sentences, vectors, weights, audio)
         start, end = sentences[first].start, sentences[last].end
-        candidates.append(ClipPlan(start, end, "", "", found.score))
+        candidates.append(ClipPlan(start, end, "", "", found.score, on_topic=wanted))
         details.append({"start_s": start, "end_s": end, "score": found.score,
                         "signals": {k: round(v, 3) for k, v in found.signals.items()}})
+    for detail, close in zip(details, closeness):
+        detail["topic_relevance"] = close
     progress(0.9)
     clips = _finish(snap_and_bound(candidates, sentences, bounds), sentences, vectors, segments,
                     weights, audio)
     progress(1.0)
-    return ClipAnalysis(clips, analyzer, notice=shortfall_notice(sentences, bounds, len(clips)),
+    return ClipAnalysis(clips, analyzer, notice=shortfall_notice(sentences, bounds, clips),
                         raw={
+        "topic": bounds.topic,
         "model": MODEL_NAME,
         "sentences": len(sentences),
         "window": tiling.window,
@@ -82,7 +91,7 @@ def _finish(clips: list[ClipPlan], sentences: list[Sentence], vectors: np.ndarra
             segments: list[tuple[int, int]], weights: dict[str, int],
             audio: audio_signals.AudioFeatures | None) -> list[ClipPlan]:
     """Each snapped clip scored again as it now is (snapping may have moved its edges), then
-    titled and given its reason; best first."""
+    titled and given its reason; best first (about the topic asked for, then by score)."""
     spans = [_sentence_span(c, sentences) for c in clips]
     found = [_assess(a, b, sentences, vectors, weights, audio) for a, b in spans]
     docs = [_text(sentences, a, b) for a, b in spans] + [_text(sentences, a, b) for a, b in segments]
@@ -92,7 +101,8 @@ def _finish(clips: list[ClipPlan], sentences: list[Sentence], vectors: np.ndarra
     terms = [closest_in_meaning(candidates[k], term_vectors[offsets[k]:offsets[k + 1]],
                                 unit(vectors[a:b + 1].mean(axis=0)))
              for k, (a, b) in enumerate(spans)]
-    order = sorted(range(len(clips)), key=lambda k: -found[k].score)
+    order = sorted(range(len(clips)), key=lambda k: rank(replace(clips[k], score=found[k].score)),
+                   reverse=True)
     taken: set[str] = set()
     titled: list[tuple[ClipPlan, Assessment]] = []
     for k in order:
@@ -100,11 +110,11 @@ def _finish(clips: list[ClipPlan], sentences: list[Sentence], vectors: np.ndarra
         title = headline(sentences[a:b + 1], vectors[a:b + 1], terms[k], found[k], taken)
         taken.add(title.lower())
         titled.append((ClipPlan(clips[k].start_s, clips[k].end_s, title,
-                                reason(terms[k], found[k]), found[k].score, clips[k].hook),
+                                reason(terms[k], found[k]), found[k].score, clips[k].hook,
+                                clips[k].on_topic),
                        found[k]))
     reasons = unique_reasons([c.reason for c, _ in titled], [c.hook for c, _ in titled])
-    return [ClipPlan(c.start_s, c.end_s, c.title, r, c.score, c.hook)
-            for (c, _), r in zip(titled, reasons)]
+    return [replace(c, reason=r) for (c, _), r in zip(titled, reasons)]
 
 
 def _assess(first: int, last: int, sentences: list[Sentence], vectors: np.ndarray,

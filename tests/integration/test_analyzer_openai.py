@@ -97,7 +97,7 @@ def test_long_talk_clips_cover_its_whole_length(fake, long_talk):
     assert n_windows > 3 and schemas.count("window_scores") == n_windows
     assert 1 <= schemas.count("clip_refinement") <= n_windows
     assert result.tokens_used > 0 and result.cost_usd > 0 and waits == []
-    assert result.raw["prompt_versions"]["clip_refine"] == "v2" and result.raw["model"] == "gpt-4o"
+    assert result.raw["prompt_versions"]["clip_refine"] == "v3" and result.raw["model"] == "gpt-4o"
     assert seen[0] == 0.0 and seen[-1] == 1.0 and seen == sorted(seen)
 
 
