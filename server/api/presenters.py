@@ -88,8 +88,11 @@ def status_out(state: VideoState, storage: Storage, base_url: str) -> StatusOut:
         extra["transcript"] = TranscriptLinksOut(json_url=t, srt=t + "&format=srt", vtt=t + "&format=vtt",
                                                  coverage=row.get("coverage"), speech_s=row.get("speech_s"),
                                                  audio_track=row.get("audio_track"))
-    if state.clips:
+    if state.clips or row.get("clips_searched"):
+        # once the clips are searched the list is there, empty when none were found
         extra["clips"] = [clip_out(c, storage, base_url) for c in state.clips]
+    if row.get("clip_notice"):
+        extra["notice"] = row["clip_notice"]
     if state.webhooks:
         extra["webhooks"] = [webhook_out(d) for d in state.webhooks]
     return StatusOut(

@@ -234,8 +234,8 @@ values (%(video_id)s, %(analyzer)s, %(content_type)s, %(confidence)s, %(rational
 select * from video_analyses where video_id = %(video_id)s;
 
 -- name: save_clip_search
-insert into video_clip_searches (video_id, analyzer, raw_output, tokens_used, cost_usd)
-values (%(video_id)s, %(analyzer)s, %(raw_output)s, %(tokens_used)s, %(cost_usd)s);
+insert into video_clip_searches (video_id, analyzer, raw_output, tokens_used, cost_usd, notice)
+values (%(video_id)s, %(analyzer)s, %(raw_output)s, %(tokens_used)s, %(cost_usd)s, %(notice)s);
 
 -- name: save_clip
 insert into video_clips (video_id, clip_index, start_s, end_s, title, reason, hook, score)
@@ -262,7 +262,8 @@ select v.id as video_id, v.token, v.source_kind, v.source_url, v.title, v.durati
        q.failure_cause, q.failure_details, q.updated_at, q.finished_at,
        a.tokens_used as analysis_tokens, s.tokens_used as clip_tokens,
        coalesce(a.cost_usd, 0) + coalesce(s.cost_usd, 0) as cost_usd,
-       t.languages, t.speech_s, t.coverage, t.audio_track
+       t.languages, t.speech_s, t.coverage, t.audio_track,
+       s.video_id is not null as clips_searched, s.notice as clip_notice
 from videos v
 join video_processing_queue q on q.video_id = v.id and q.kind = 'video'
 left join video_analyses a on a.video_id = v.id

@@ -350,7 +350,9 @@ class FakeVideos:
         job = next(r for r in self.jobs.rows.values() if r["video_id"] == v["id"] and r["kind"] == Kind.VIDEO)
         return {**v, **self.checkpoints.video_meta.get(v["id"], {}), **{k: job[k] for k in (
             "pipeline_step", "status", "progress", "attempts", "max_attempts", "failure_cause",
-            "failure_details")}, "video_id": v["id"], "title": v["title"], "duration_s": None}
+            "failure_details")}, "video_id": v["id"], "title": v["title"], "duration_s": None,
+            "clips_searched": v["id"] in self.checkpoints.tables["clip_search"],
+            "clip_notice": (self.checkpoints.tables["clip_search"].get(v["id"]) or {}).get("notice")}
 
     def transcript(self, token):
         v = self._row(token)
