@@ -88,7 +88,9 @@ def cmd_submit(args) -> int:
 
     from server.api.schemas import SubmitOptionsIn, describe
     from server.cli_submit import submit
-    chosen = {k: getattr(args, k) for k in ("priority", "force", "format", "captions", "enhance")
+    chosen = {k: getattr(args, k) for k in ("priority", "force", "format", "captions", "enhance",
+                                            "min_clip_s", "max_clip_s", "max_clips", "topic",
+                                            "allow_short", "language")
               if getattr(args, k) is not None}
     try:
         opts = SubmitOptionsIn.model_validate(chosen).to_options(idempotency_key=None)
@@ -140,6 +142,13 @@ def build_parser(prog: str = "python -m server") -> argparse.ArgumentParser:
     s.add_argument("--format", default=None, help="landscape, vertical or square")
     s.add_argument("--captions", action=argparse.BooleanOptionalAction, default=None)
     s.add_argument("--enhance", action=argparse.BooleanOptionalAction, default=None)
+    s.add_argument("--min-clip-s", type=float, default=None, help="shortest clip, seconds")
+    s.add_argument("--max-clip-s", type=float, default=None, help="longest clip, seconds")
+    s.add_argument("--max-clips", type=int, default=None, help="most clips")
+    s.add_argument("--topic", default=None, help="a subject the clips should be about")
+    s.add_argument("--allow-short", action="store_true", default=None,
+                   help="speech shorter than a clip gives one clip of all of it")
+    s.add_argument("--language", default=None, help="the spoken language (en, de, ...); unset: detected")
     s.add_argument("--no-work", action="store_true", help="only enqueue; let running workers do it")
     s.set_defaults(fn=cmd_submit)
     st = sub.add_parser("settings", help="check the settings (a bad value names its variable)")

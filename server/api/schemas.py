@@ -14,16 +14,19 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
 
-from server.core.model import FORMATS
+from server.core.model import FORMATS, TOPIC_MAX_CHARS
+from server.core.speech import WHISPER_LANGUAGES
 from server.core.webhooks import DEFAULT_EVENTS, EVENTS
 from server.core.steps import DONE, STEPS, Status, Step
 from server.usecases.submit import SubmitOptions
 
 TOKEN_PATTERN = r"^[A-Za-z0-9_-]{1,100}$"
 PRINTABLE_PATTERN = r"^[^\u0000-\u001f\u007f]*$"
+LANGUAGE_PATTERN = r"^[a-z]{2,3}$"
 # What a broken pattern means, in words.
 _PATTERN_WORDS = {TOKEN_PATTERN: "is malformed (letters, digits, - and _ only, at most 100)",
-                  PRINTABLE_PATTERN: "must not contain control characters"}
+                  PRINTABLE_PATTERN: "must not contain control characters",
+                  LANGUAGE_PATTERN: "must be a language code such as en, de or yue"}
 
 # A string without control characters (NUL included: Postgres refuses it in text).
 Text = Annotated[str, Field(pattern=PRINTABLE_PATTERN)]
@@ -55,6 +58,27 @@ class SubmitOptionsIn(Request):
                                                     "and square clips; unset: CLIP_CAPTIONS")
     enhance: bool | None = Field(None, description="RNNoise speech enhancement before loudness "
                                                    "normalisation; unset: CLIP_ENHANCE")
+    # The clip controls. This server's own bounds (settings) are checked by the use case.
+    min_clip_s: float | None = Field(None, ge=1, allow_inf_nan=False,
+                                     description="Shortest clip, seconds, from CLIP_MIN_SECONDS "
+                                                 "(15 by default) to CLIP_MAX_SECONDS (90) and at "
+                                                 "most max_clip_s; unset: CLIP_MIN_SECONDS")
+    max_clip_s: float | None = Field(None, ge=1, allow_inf_nan=False,
+                                     description="Longest clip, seconds, from CLIP_MIN_SECONDS to "
+                                                 "CLIP_MAX_SECONDS; unset: CLIP_MAX_SECONDS")
+    max_clips: int | None = Field(None, ge=1,
+                                  description="Most clips, 1 to CLIP_MAX_COUNT (10 by default): as "
+                                              "many as stand alone, up to this; unset: one per 2 "
+                                              "minutes of speech, up to 3 in a short video")
+    topic: Text | None = Field(None, max_length=TOPIC_MAX_CHARS,
+                               description="A subject, in free text: clips about it rank first "
+                                           "(`notice` says when nothing is about it)")
+    allow_short: bool = Field(False, description="Speech shorter than the shortest clip gives one "
+                                                 "clip of all of it (else no clip and a notice)")
+    language: str | None = Field(None, pattern=LANGUAGE_PATTERN,
+                                 description="The spoken language as a Whisper language code "
+                                             "(en, de, yue...), transcribed as that language "
+                                             "throughout; unset: detected per stretch of speech")
     webhook_url: Text | None = Field(None, min_length=1, max_length=2048,
                                      description="http(s) URL that gets a signed POST (Standard "
                                                  "Webhooks) for each event; it must resolve to public "
@@ -65,10 +89,21 @@ class SubmitOptionsIn(Request):
         description=f"Which events to send; unset: {', '.join(DEFAULT_EVENTS)}. "
                     "video.step_completed comes once per finished step")
 
+    @field_validator("language", mode="after")
+    @classmethod
+    def _known_language(cls, value: str | None) -> str | None:
+        if value is not None and value not in WHISPER_LANGUAGES:
+            raise ValueError(f"{value!r} is not a language code Whisper knows (e.g. en, de, es)")
+        return value
+
     def to_options(self, idempotency_key: str | None) -> SubmitOptions:
-        return SubmitOptions(self.priority, self.force, self.format, self.captions, self.enhance,
-                             idempotency_key, self.webhook_url,
-                             tuple(self.webhook_events) if self.webhook_events else None)
+        return SubmitOptions(priority=self.priority, force=self.force, format=self.format,
+                             captions=self.captions, enhance=self.enhance,
+                             min_clip_s=self.min_clip_s, max_clip_s=self.max_clip_s,
+                             max_clips=self.max_clips, topic=self.topic,
+                             allow_short=self.allow_short, language=self.language,
+                             idempotency_key=idempotency_key, webhook_url=self.webhook_url,
+                             webhook_events=tuple(self.webhook_events) if self.webhook_events else None)
 
 
 class SubmitUrlIn(SubmitOptionsIn):
@@ -268,7 +303,12 @@ class StatusOut(Response):
     transcript: TranscriptLinksOut | None = Field(None, description="Present once transcribed")
     warnings: list[str] = Field(default_factory=list,
                                 description="What the submitter should know, e.g. speech the transcript may miss")
-    clips: list[ClipOut] | None = Field(None, description="Present once clips are found")
+    clips: list[ClipOut] | None = Field(None, description="Present once clips are searched for "
+                                                          "(always on a completed job); may be empty")
+    notice: str | None = Field(None, description="Why there are fewer clips than asked for, none, "
+                                                 "or clips off the topic asked for, in words; "
+                                                 "present after the clip search when there is "
+                                                 "something to say")
     webhooks: list[WebhookDeliveryOut] | None = Field(
         None, description="The deliveries of this video's webhook events, once there are any")
 

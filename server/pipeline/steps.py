@@ -19,6 +19,7 @@ from server.core.model import ClipBounds, ClipPlan, Classification, RenderOption
 from server.core.steps import Step
 from server.core.stores import CheckpointWriter, Save
 from server.pipeline.context import StepContext, StepImpl
+from server.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +60,8 @@ def transcribe(ctx: StepContext) -> Save:
     transcript = s.transcriber.transcribe(s.storage.local_path(media["storage_key"]), ctx.progress,
                                           language=forced)
     elapsed = time.monotonic() - started
-    if not transcript.text:
-        raise fatal("no_speech", "Whisper found no speech in the video")
+    # A transcript without speech is stored too: the job completes without clips, and the
+    # clip search's notice says why (a silent video is not a failure of the pipeline).
 
     def save(w: CheckpointWriter) -> None:
         d = transcript.to_dict()
@@ -94,7 +95,7 @@ def find_clips(ctx: StepContext) -> Save:
     row = ctx.analysis()
     classification = Classification(row["content_type"], row["confidence"], row["rationale"],
                                      row["topics"], analyzer=row["analyzer"])
-    bounds = ClipBounds(cfg.clip_min_s, cfg.clip_max_s, cfg.clip_max_count)
+    bounds = clip_bounds((ctx.video or {}).get("options") or {}, cfg)
     media = ctx.services.storage.local_path(ctx.media()["storage_key"])
     result = ctx.services.analyzer.find_clips(ctx.transcript(), classification, bounds,
                                               ctx.progress, media)
@@ -102,7 +103,8 @@ def find_clips(ctx: StepContext) -> Save:
     def save(w: CheckpointWriter) -> None:
         w.save_clip_search(video_id=ctx.video_id, analyzer=result.analyzer,
                            raw_output=json.loads(json.dumps(result.raw, default=float)),
-                           tokens_used=result.tokens_used, cost_usd=result.cost_usd)
+                           tokens_used=result.tokens_used, cost_usd=result.cost_usd,
+                           notice=result.notice or None)
         for i, c in enumerate(result.clips):
             w.save_clip(video_id=ctx.video_id, clip_index=i, start_s=c.start_s, end_s=c.end_s,
                         title=c.title, reason=c.reason, hook=c.hook, score=c.score)
@@ -144,6 +146,17 @@ def render(ctx: StepContext) -> Save:
         ctx.progress((n + 1) / len(clips))
     shutil.rmtree(ctx.workdir, ignore_errors=True)
     return lambda w: None
+
+
+def clip_bounds(stored: dict, cfg: Settings) -> ClipBounds:
+    """The clip controls the submitter chose (checked at submit), the settings' defaults
+    for the others."""
+    def chosen(name: str, default):
+        return default if stored.get(name) is None else stored[name]
+    return ClipBounds(chosen("min_clip_s", cfg.clip_min_s), chosen("max_clip_s", cfg.clip_max_s),
+                      chosen("max_clips", cfg.clip_max_count), stored.get("topic") or None,
+                      count_asked=stored.get("max_clips") is not None,
+                      allow_short=bool(stored.get("allow_short")))
 
 
 def render_options(stored: dict, cfg) -> RenderOptions:

@@ -37,23 +37,56 @@ def printable(text: str) -> str:
 
 @dataclass
 class SubmitOptions:
-    """What a submitter may choose (the API models check the values; None: the default)."""
+    """What a submitter may choose (the API models check each value; None: the default)."""
     priority: int = 0
     force: bool = False             # redo download and transcript even if a checkpoint exists
     format: str | None = None
     captions: bool | None = None
     enhance: bool | None = None
+    min_clip_s: float | None = None
+    max_clip_s: float | None = None
+    max_clips: int | None = None
+    topic: str | None = None        # a subject the clips should be about
+    allow_short: bool = False       # speech shorter than a clip gives one clip of all of it
+    language: str | None = None     # the spoken language, when the submitter knows it
     idempotency_key: str | None = None
     webhook_url: str | None = None
     webhook_events: tuple[str, ...] | None = None     # None: webhooks.DEFAULT_EVENTS
 
     def stored(self, s: Services) -> dict:
-        """The options saved with the video: render options with the defaults filled in."""
+        """The options saved with the video: render options with the defaults filled in,
+        and the clip controls and language the submitter chose (the find_clips and
+        transcribe steps read them). Refuses clip controls outside this server's bounds."""
         c = s.cfg
+        self._check_clip_controls(s)
         render = RenderOptions(self.format or c.clip_format,
                                c.clip_captions if self.captions is None else self.captions,
                                c.clip_enhance if self.enhance is None else self.enhance)
-        return {**render.to_dict(), **({"force": True} if self.force else {})}
+        chosen = {"min_clip_s": self.min_clip_s, "max_clip_s": self.max_clip_s,
+                  "max_clips": self.max_clips, "topic": (self.topic or "").strip() or None,
+                  "allow_short": self.allow_short or None, "language": self.language}
+        return {**render.to_dict(), **{k: v for k, v in chosen.items() if v is not None},
+                **({"force": True} if self.force else {})}
+
+    def _check_clip_controls(self, s: Services) -> None:
+        """Clip lengths within CLIP_MIN_SECONDS..CLIP_MAX_SECONDS, the shortest no longer
+        than the longest (the settings fill what is unset), and at most CLIP_MAX_COUNT clips."""
+        c = s.cfg
+        for name in ("min_clip_s", "max_clip_s"):
+            value = getattr(self, name)
+            if value is not None and not c.clip_min_s <= value <= c.clip_max_s:
+                raise Refused("invalid", f"{name} must be between {c.clip_min_s:g} and "
+                                         f"{c.clip_max_s:g} s on this server (CLIP_MIN_SECONDS, "
+                                         f"CLIP_MAX_SECONDS); got {value:g}", field=name)
+        low = c.clip_min_s if self.min_clip_s is None else self.min_clip_s
+        high = c.clip_max_s if self.max_clip_s is None else self.max_clip_s
+        if low > high:
+            raise Refused("invalid", f"min_clip_s ({low:g} s) is longer than max_clip_s ({high:g} s)",
+                          field="min_clip_s")
+        if self.max_clips is not None and not 1 <= self.max_clips <= c.clip_max_count:
+            raise Refused("invalid", f"max_clips must be between 1 and {c.clip_max_count} on this "
+                                     f"server (CLIP_MAX_COUNT); got {self.max_clips}",
+                          field="max_clips")
 
     def request_fingerprint(self, source: str) -> str:
         """What an idempotency key is bound to: the source and every choice as sent (not
@@ -134,6 +167,7 @@ def submit_file(s: Services, path: Path, *, filename: str, opts: SubmitOptions,
     suffix = upload_suffix(filename)
     storage_key = f"uploads/{token}/source{suffix}"
     _subscription(s, opts, key_id)              # refuse a bad webhook before storing anything
+    opts.stored(s)                              # and clip controls out of bounds
     s.storage.put(storage_key, path, content_type(storage_key))
     try:
         created = _create(s, opts, key_id, token=token, fingerprint="sha256:" + digest,
