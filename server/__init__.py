@@ -28,9 +28,8 @@ def create_app(config: dict | Settings | None = None) -> Flask:
     cfg = config if isinstance(config, Settings) else Settings.with_overrides(config)
     setup_logging(cfg.log_level)
     app = Flask(__name__)
-    # Each request gets its endpoint's own limit (http_policy.body_limit); this default
-    # covers whatever runs before that.
-    app.config["MAX_CONTENT_LENGTH"] = cfg.max_request_bytes
+    # No app-wide cap: each request gets its endpoint's own (http_policy.body_limit).
+    app.config["MAX_CONTENT_LENGTH"] = None
     app.extensions["services"] = open_services(cfg)
     app.extensions["worker_lock"] = threading.Lock()
 

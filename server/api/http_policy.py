@@ -2,10 +2,11 @@
 endpoint, security headers and CORS.
 
 Body limits are counted as the body is read, whatever its framing (Content-Length or
-chunked): `request.max_content_length` makes werkzeug stop reading one byte past the limit
-and raise 413, so a chunked body cannot get round a limit that only looks at the
-Content-Length header. `server.edge` applies the same `body_limit` while it buffers a body,
-before any of it reaches a thread.
+chunked): `CappedInput` raises 413 on the first byte past the limit, so a chunked body
+cannot get round a limit that only looks at the Content-Length header. (werkzeug's own
+`max_content_length` stops reading at the limit and hands over the body cut short, which
+turns into a misleading 400.) `server.edge` applies the same `body_limit` while it buffers
+a body, before any of it reaches a thread.
 
 Rate limits are token buckets in this process's memory, keyed by client address. They
 are per process: with N gunicorn workers a client gets up to N times the configured rate.
@@ -97,6 +98,32 @@ def body_limit(cfg: Settings, endpoint: str | None, mimetype: str) -> BodyLimit:
                      f"the request body is larger than {cfg.max_request_bytes} bytes (MAX_REQUEST_BYTES)")
 
 
+class CappedInput:
+    """`wsgi.input` that raises 413 once more than `limit` bytes have come through it."""
+
+    def __init__(self, stream, limit: int):
+        self.stream = stream
+        self.limit = limit
+        self.seen = 0
+
+    def _count(self, data: bytes) -> bytes:
+        self.seen += len(data)
+        if self.seen > self.limit:
+            raise RequestEntityTooLarge()
+        return data
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is not None and size >= 0:
+            return self._count(self.stream.read(size))
+        parts = []
+        while block := self._count(self.stream.read(1 << 16)):
+            parts.append(block)
+        return b"".join(parts)
+
+    def readline(self, size: int | None = -1) -> bytes:
+        return self._count(self.stream.readline(size if size is not None else -1))
+
+
 def client_address(trusted_proxies: int) -> str:
     """The peer address, or with N trusted proxies in front, the address the outermost of
     them saw (the Nth entry from the right of X-Forwarded-For; entries further left are
@@ -118,9 +145,11 @@ def install(app: Flask, cfg: Settings) -> None:
     @app.before_request
     def limit():
         g.body_limit = body_limit(cfg, request.endpoint, request.mimetype)
-        request.max_content_length = g.body_limit.max_bytes
         if (request.content_length or 0) > g.body_limit.max_bytes:
             return jsonify(error=g.body_limit.message), 413
+        # Nothing has read the body yet: from here on every byte of it is counted.
+        request.environ["wsgi.input"] = CappedInput(request.environ["wsgi.input"],
+                                                    g.body_limit.max_bytes)
         bucket = buckets.get(_LIMITED.get(request.endpoint, ""))
         if bucket is None or request.method == "OPTIONS":
             return None
@@ -134,7 +163,7 @@ def install(app: Flask, cfg: Settings) -> None:
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(e: RequestEntityTooLarge):
-        """A body that outgrew its limit while it was read (a chunked body, or a form)."""
+        """A body that outgrew its limit while it was read (a chunked body)."""
         limit = g.get("body_limit") or body_limit(cfg, None, "")
         return jsonify(error=limit.message), 413
 
