@@ -46,7 +46,9 @@ def create_app(config: dict | Settings | None = None) -> Flask:
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):
-        return jsonify(error=e.description or e.name), e.code
+        # Keep the headers the status needs (Content-Range on a 416, Allow on a 405).
+        headers = [(k, v) for k, v in e.get_headers() if k.lower() != "content-type"]
+        return jsonify(error=e.description or e.name), e.code, headers
 
     @app.errorhandler(Exception)
     def unexpected(e: Exception):

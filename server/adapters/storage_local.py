@@ -29,7 +29,7 @@ class LocalStorage:
 
     def local_path(self, key: str) -> Path:
         path = self._path(key)
-        if not path.exists():
+        if not path.is_file():       # a key names a file; a folder of them is not an object
             raise FileNotFoundError(key)
         return path
 

@@ -1,5 +1,5 @@
 """What every public response goes through: per-client rate limits, a body-size cap per
-endpoint, security headers and CORS.
+endpoint, Range headers the file responses can honour, security headers and CORS.
 
 Body limits are counted as the body is read, whatever its framing (Content-Length or
 chunked): `CappedInput` raises 413 on the first byte past the limit, so a chunked body
@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from flask import Flask, g, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.http import parse_range_header
 
 from server.api.uploads import MAX_CHUNK_BYTES
 from server.settings import Settings
@@ -124,6 +125,18 @@ class CappedInput:
         return self._count(self.stream.readline(size if size is not None else -1))
 
 
+def drop_unusable_range(environ: dict) -> None:
+    """A Range header that is malformed, in another unit than bytes, or that asks for
+    several ranges, is ignored: the answer is the whole file (200), as RFC 9110 allows.
+    werkzeug would answer 416. A single byte range beyond the end still gets 416, with
+    `Content-Range: bytes */<size>`."""
+    header = environ.get("HTTP_RANGE")
+    if header is not None:
+        parsed = parse_range_header(header)
+        if parsed is None or parsed.units != "bytes" or len(parsed.ranges) != 1:
+            del environ["HTTP_RANGE"]
+
+
 def client_address(trusted_proxies: int) -> str:
     """The peer address, or with N trusted proxies in front, the address the outermost of
     them saw (the Nth entry from the right of X-Forwarded-For; entries further left are
@@ -150,6 +163,7 @@ def install(app: Flask, cfg: Settings) -> None:
         # Nothing has read the body yet: from here on every byte of it is counted.
         request.environ["wsgi.input"] = CappedInput(request.environ["wsgi.input"],
                                                     g.body_limit.max_bytes)
+        drop_unusable_range(request.environ)
         bucket = buckets.get(_LIMITED.get(request.endpoint, ""))
         if bucket is None or request.method == "OPTIONS":
             return None
