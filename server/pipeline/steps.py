@@ -17,10 +17,10 @@ from typing import Callable
 
 from psycopg.types.json import Jsonb
 
-from server.adapters.media_probe import probe, sha256_of
+from server.adapters.media_probe import inspect_media, sha256_of
 from server.clip_options import SIDECAR_TYPES, render_options
 from server.db import Tx
-from server.core.failures import LeaseLost, fatal
+from server.core.failures import LeaseLost, StepError, fatal
 from server.core.steps import Step
 from server.core.model import ClipBounds, ClipPlan, Classification, Progress, Transcript
 from server.services import Services
@@ -57,14 +57,19 @@ class StepContext:
 
 def download(ctx: StepContext) -> Save:
     s, cfg, video = ctx.services, ctx.services.cfg, ctx.video
-    if video["source_kind"] == "upload":
-        key = video["upload_key"]
-        path = s.storage.local_path(key)
-        title = video["title"]
-    else:
-        media = s.downloader.download(video["source_url"], ctx.workdir / "download", ctx.progress)
-        path, title = media.path, media.title
-    info = probe(path)
+    try:
+        if video["source_kind"] == "upload":
+            key = video["upload_key"]
+            path = s.storage.local_path(key)
+            title = video["title"]
+        else:
+            media = s.downloader.download(video["source_url"], ctx.workdir / "download", ctx.progress)
+            path, title = media.path, media.title
+        info = inspect_media(path)      # the checks an upload passes: empty, not media, cut short
+    except StepError as e:
+        if not e.retryable:             # the job fails: no partial file to resume from
+            shutil.rmtree(ctx.workdir / "download", ignore_errors=True)
+        raise
     if info.duration_s > cfg.max_duration_s:
         raise fatal("too_long", f"the video lasts {info.duration_s:.0f} s; the limit is {cfg.max_duration_s:.0f} s")
     size, digest = path.stat().st_size, sha256_of(path)
