@@ -51,8 +51,9 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout_s: float = 120.0) -> 
 
 
 def stop(proc: subprocess.Popen, timeout_s: float = 60.0) -> str:
-    """SIGTERM, then SIGKILL if it lingers; returns what the process printed."""
-    if proc.poll() is None:
+    """SIGTERM (unless already sent), then SIGKILL if it lingers; returns what the process
+    printed."""
+    if proc.poll() is None and not getattr(proc, "terminating", False):
         proc.send_signal(signal.SIGTERM)
     try:
         out, _ = proc.communicate(timeout=timeout_s)
@@ -86,3 +87,18 @@ def live_server(data_dir: Path, database_url: str | None = None, **settings: str
     finally:
         out = stop(proc)
     assert proc.returncode == 0, out
+
+
+def stop_embedded_postgres(data_dir: Path, timeout_s: float = 30.0) -> None:
+    """Stops the embedded Postgres a server started under `data_dir` (it outlives the
+    server by design, so that the next start reuses it). Immediate shutdown: for a
+    throwaway DATA_DIR only."""
+    pid_file = data_dir / "postgres" / "postmaster.pid"
+    if not pid_file.exists():
+        return
+    try:
+        postmaster = psutil.Process(int(pid_file.read_text().split()[0]))
+        postmaster.send_signal(signal.SIGQUIT)
+        postmaster.wait(timeout_s)
+    except psutil.NoSuchProcess:
+        pass
