@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 
-from tests.support.live_server import LiveServer, live_server
+from scripts.live_server import LiveServer, live_server
 
 SLOW_CLIENTS = 60
 TRICKLE_S = 6.0          # how long the slow clients trickle (the test's bound)

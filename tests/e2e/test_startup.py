@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from tests.support import ROOT
-from tests.support.live_server import free_port, server_env, stop, stop_embedded_postgres, wait_healthy
+from scripts.live_server import free_port, server_env, stop, stop_embedded_postgres, wait_healthy
 
 ROUNDS = 10
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import psycopg
 
 from server.db import resolve_database_url
-from tests.support.live_server import stop_embedded_postgres
+from scripts.live_server import stop_embedded_postgres
 
 
 def test_the_folder_appearing_between_check_and_create_is_harmless(tmp_path, monkeypatch):

@@ -1,5 +1,5 @@
-"""`python -m server serve` in a subprocess, for tests that need the real HTTP edge
-(gunicorn, its event loop, real sockets) rather than Flask's test client."""
+"""`python -m server serve` in a subprocess, for the tests and benchmarks that need the
+real HTTP edge (gunicorn, its event loop, real sockets) rather than Flask's test client."""
 from __future__ import annotations
 
 import os
@@ -16,7 +16,7 @@ from typing import Iterator
 import psutil
 import requests
 
-from tests.support import INTERNAL_TOKEN, ROOT
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
@@ -64,8 +64,9 @@ def stop(proc: subprocess.Popen, timeout_s: float = 60.0) -> str:
 
 
 def server_env(data_dir: Path, port: int, database_url: str | None = None, **settings: str) -> dict:
+    """Development settings: local URLs allowed, no rate limits, quiet logs."""
     env = {**os.environ, "DATA_DIR": str(data_dir), "BIND": f"127.0.0.1:{port}",
-           "INTERNAL_API_TOKEN": INTERNAL_TOKEN, "ALLOW_PRIVATE_URLS": "1", "ACCESS_LOG": "0",
+           "ALLOW_PRIVATE_URLS": "1", "ACCESS_LOG": "0",
            "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT),
            "RATE_LIMIT_SUBMIT_PER_MIN": "0", "RATE_LIMIT_STATUS_PER_MIN": "0", **settings}
     env.pop("DATABASE_URL", None)
