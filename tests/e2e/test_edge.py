@@ -162,3 +162,52 @@ def test_oversize_chunked_body_is_refused_as_it_arrives(server: LiveServer):
     assert growth < 20 << 20, f"a worker grew by {growth >> 20} MiB"
     # still serving, and nothing was queued by the refused request
     assert requests.get(server.url + "/healthz", timeout=5).status_code == 200
+
+
+CLIP = bytes(range(256)) * (32 << 10)       # 8 MiB: streamed in blocks, not in one piece
+
+
+def put_clip(server: LiveServer, data_dir) -> str:
+    key = "videos/Tok3nTok3nTok3n/clips/00.mp4"
+    path = data_dir / "media" / key
+    path.parent.mkdir(parents=True)
+    path.write_bytes(CLIP)
+    return server.url + "/public/media/" + key
+
+
+def test_large_files_stream_whole_and_by_range(server: LiveServer, data_dir):
+    url = put_clip(server, data_dir)
+    r = requests.get(url, timeout=30)
+    assert r.status_code == 200 and r.content == CLIP
+    r = requests.get(url, headers={"Range": "bytes=5000000-5999999"}, timeout=30)
+    assert r.status_code == 206 and r.content == CLIP[5_000_000:6_000_000]
+    assert r.headers["Content-Range"] == f"bytes 5000000-5999999/{len(CLIP)}"
+    r = requests.get(url, headers={"Range": "bytes=0-1,5-6"}, timeout=30)
+    assert r.status_code == 200 and r.content == CLIP
+
+
+def test_slow_readers_do_not_hold_the_server(server: LiveServer, data_dir):
+    """Clients that ask for a clip and then read nothing: the response waits in the event
+    loop, not in a thread."""
+    url = put_clip(server, data_dir)
+    path = url.split(str(server.port), 1)[1]
+    readers = []
+    for _ in range(SLOW_CLIENTS):
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 << 10)   # far less than a clip
+        sock.settimeout(30)
+        sock.connect(("127.0.0.1", server.port))
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        readers.append(sock)
+    time.sleep(1.0)                          # every response is stuck on its reader by now
+    probes = [timed_get(server.url + "/healthz") for _ in range(10)]
+    assert max(probes) < PROBE_DEADLINE_S, f"/healthz took up to {max(probes):.2f} s"
+    got = b""
+    while len(got) < len(CLIP) + 100:        # one reader wakes up and reads its whole clip
+        piece = readers[0].recv(1 << 20)
+        if not piece:
+            break
+        got += piece
+    assert got.split(b"\r\n\r\n", 1)[1] == CLIP
+    for sock in readers:
+        sock.close()
