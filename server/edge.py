@@ -9,6 +9,11 @@ request is handed to a thread, which runs the WSGI app; the response goes back t
 loop, which waits for a slow reader without a thread. A large response (a clip) is read a
 block at a time in a thread and sent from the loop.
 
+On SIGTERM, `EdgeWorker` starts handing back the leases of the pipeline steps this process
+runs for cron calls at once, while connections drain, so that both fit in
+GUNICORN_GRACEFUL_TIMEOUT (after which the master kills the worker, and a lease it held
+would only come back when it expires).
+
 A body over its limit is not read further: the app sees a Content-Length above the limit
 and answers 413 itself (one place words the error), then the edge discards what the
 client still sends for up to `LINGER_S`, so that the client reads the 413 rather than a
@@ -22,11 +27,13 @@ import json
 import logging
 import sys
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Iterable, Iterator
 
 from flask import Flask
+from gunicorn.workers.gasgi import ASGIWorker
 from werkzeug.exceptions import HTTPException
 from werkzeug.wsgi import FileWrapper
 
@@ -41,6 +48,9 @@ MEMORY_BYTES = 256 << 10      # body bytes kept in memory; beyond, a temporary f
 WRITE_BATCH_BYTES = 1 << 20   # body bytes written to the temporary file at a time
 RESPONSE_BLOCK_BYTES = 256 << 10
 LINGER_S = 3.0                # how long a refused body is drained before the close
+# Worker.shutdown waits up to 5 s past its grace for steps to notice; then a little slack
+# before the master's SIGKILL at GUNICORN_GRACEFUL_TIMEOUT.
+PIPELINE_STOP_MARGIN_S = 7.0
 
 
 class BodyStalled(Exception):
@@ -158,6 +168,23 @@ class Edge:
         # being streamed.
         self.app_pool = ThreadPoolExecutor(self.cfg.gunicorn_threads, thread_name_prefix="app")
         self.io_pool = ThreadPoolExecutor(4, thread_name_prefix="edge-io")
+        self._pipeline_lock = threading.Lock()
+        self._stopper: threading.Thread | None = None
+
+    def stop_pipeline(self) -> None:
+        """Lets the pipeline steps this process runs (for cron calls) finish within the
+        grace, then hands back the leases of those still running. Safe to call again."""
+        with self._pipeline_lock:
+            pipeline = self.app.extensions.get("worker")
+            if pipeline is not None:
+                grace = max(1.0, self.cfg.gunicorn_graceful_timeout_s - PIPELINE_STOP_MARGIN_S)
+                pipeline.shutdown(grace_s=grace)
+
+    def stop_pipeline_soon(self) -> None:
+        """`stop_pipeline` in the background, once."""
+        if self._stopper is None:
+            self._stopper = threading.Thread(target=self.stop_pipeline, name="pipeline-stop", daemon=True)
+            self._stopper.start()
 
     async def __call__(self, scope: dict, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -286,6 +313,16 @@ class Edge:
             _close(result)
             raise
         return _status(started), _headers(started), bytes(first), _Rest(result, iterator)
+
+
+class EdgeWorker(ASGIWorker):
+    """gunicorn's asyncio worker, which also starts stopping the pipeline on SIGTERM."""
+
+    def handle_exit_signal(self) -> None:
+        super().handle_exit_signal()
+        edge = getattr(self, "asgi", None)
+        if isinstance(edge, Edge):
+            edge.stop_pipeline_soon()
 
 
 class _Rest:

@@ -9,7 +9,7 @@ from server.settings import load_settings
 _s = load_settings()
 bind = _s.listen
 workers = _s.gunicorn_workers
-worker_class = "asgi"
+worker_class = "server.edge.EdgeWorker"     # gunicorn's asgi worker, see server/edge.py
 # The worker's heartbeat; also how long a request body may pause before it is dropped.
 timeout = _s.gunicorn_timeout_s
 graceful_timeout = _s.gunicorn_graceful_timeout_s
@@ -29,9 +29,9 @@ def on_starting(server):
 
 
 def worker_exit(server, worker):
-    """Hand back the leases of steps this web worker was running, so they resume elsewhere."""
-    edge = getattr(worker, "asgi", None)
-    app = getattr(edge, "app", None)
-    pipeline = app.extensions.get("worker") if app is not None else None
-    if pipeline is not None:
-        pipeline.shutdown(grace_s=float(graceful_timeout) * 0.8)
+    """Hand back the leases of steps this web worker was running, so they resume elsewhere.
+    SIGTERM started this already (EdgeWorker); this waits for it, and stops a pipeline a
+    cron call may have started while connections drained."""
+    edge = getattr(worker, "asgi", None)      # absent in the master, which calls this too
+    if edge is not None:
+        edge.stop_pipeline()

@@ -211,3 +211,48 @@ def test_slow_readers_do_not_hold_the_server(server: LiveServer, data_dir):
     assert got.split(b"\r\n\r\n", 1)[1] == CLIP
     for sock in readers:
         sock.close()
+
+
+def test_sigterm_hands_back_the_leases_of_cron_work(clean_db, data_dir, tmp_path, tiny_video):
+    """A cron call starts a download in the web process; the download stalls; SIGTERM.
+    The lease comes back at once (the job is queued again, the attempt not counted), not
+    when it expires."""
+    import shutil
+
+    import psycopg
+
+    from scripts.faulty_server import FaultyServer
+    from scripts.live_server import stop
+    from tests.support import AUTH, INTERNAL_TOKEN
+
+    shutil.copyfile(tiny_video, tmp_path / "v.mp4")
+    with FaultyServer(tmp_path, stall_s=120) as source, \
+            live_server(data_dir, clean_db, INTERNAL_API_TOKEN=INTERNAL_TOKEN, GUNICORN_WORKERS="1",
+                        GUNICORN_GRACEFUL_TIMEOUT="10", LEASE_SECONDS="300") as srv:
+        token = requests.post(srv.url + "/public/video", timeout=5,
+                              json={"video_url": source.url("stall", "v.mp4")}).json()["token"]
+        claimed = requests.post(srv.url + "/internal/perform-video-processing", headers=AUTH,
+                                timeout=5).json()["claimed"]
+        assert [c["token"] for c in claimed] == [token]
+        deadline = time.monotonic() + 30
+        while not any(m == "GET" for m, _, _ in source.requests):     # the download is under way
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        started = time.monotonic()
+        out = stop(srv.proc)
+        stopped_in = time.monotonic() - started
+        assert srv.proc.returncode == 0, out
+    with psycopg.connect(clean_db) as c:
+        status, attempts, owner = c.execute(
+            "select status, attempts, lease_owner from video_processing_queue").fetchone()
+    assert (status, attempts, owner) == ("queued", 0, None), f"after {stopped_in:.1f} s"
+
+
+def test_a_body_that_stops_arriving_is_dropped(clean_db, data_dir):
+    with live_server(data_dir, clean_db, GUNICORN_TIMEOUT="2") as srv:
+        sock = socket.create_connection(("127.0.0.1", srv.port), timeout=30)
+        sock.sendall(b"POST /public/video HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 100\r\n\r\n{\"video_url\"")
+        status, body = _read_response(sock)       # nothing more is sent
+        sock.close()
+    assert status == 408 and "stopped arriving" in body["error"]
