@@ -98,7 +98,7 @@ class Failure:
     retry_after_s: float | None = None
 
 
-def _tail(exc: BaseException, lines: int = 12) -> str:
+def _tail(exc: BaseException, lines: int = 12) -> list[str]:
     tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
     return "".join(tb).strip().splitlines()[-lines:]
 
@@ -141,9 +141,9 @@ def backoff_s(attempts: int, base_s: float, max_s: float, rng: random.Random | N
               retry_after_s: float | None = None) -> float:
     """Exponential backoff with full jitter in the upper half, never less than a server's
     Retry-After."""
-    rng = rng or random
+    draw = rng.random() if rng is not None else random.random()
     ceiling = min(max_s, base_s * (2 ** max(attempts - 1, 0)))
-    delay = ceiling / 2 + rng.random() * ceiling / 2
+    delay = ceiling / 2 + draw * ceiling / 2
     if retry_after_s is not None:
         delay = max(delay, retry_after_s)
     return min(delay, max(max_s, retry_after_s or 0))

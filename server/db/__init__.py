@@ -11,7 +11,7 @@ import logging
 import re
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, cast
 
 import psycopg
 from psycopg.rows import dict_row
@@ -33,11 +33,11 @@ def load_queries(path: Path = QUERIES_FILE) -> dict[str, str]:
 class Tx:
     """Named queries inside one transaction."""
 
-    def __init__(self, conn: psycopg.Connection, queries: dict[str, str]):
+    def __init__(self, conn: psycopg.Connection[dict], queries: dict[str, str]):
         self.conn = conn
         self._queries = queries
 
-    def _run(self, name: str, params: dict[str, Any]) -> psycopg.Cursor:
+    def _run(self, name: str, params: dict[str, Any]) -> psycopg.Cursor[dict]:
         return self.conn.execute(self._queries[name], params)
 
     def all(self, name: str, **params: Any) -> list[dict]:
@@ -65,7 +65,7 @@ class Database:
     def tx(self) -> Iterator[Tx]:
         with self.pool.connection() as conn:
             with conn.transaction():
-                yield Tx(conn, self.queries)
+                yield Tx(cast("psycopg.Connection[dict]", conn), self.queries)   # dict_row, above
 
     def all(self, name: str, **params: Any) -> list[dict]:
         with self.tx() as t:
