@@ -21,11 +21,11 @@ control_socket_disable = True
 
 
 def on_starting(server):
-    """Start the database (and migrate it) once, in the master, before any worker forks:
-    the workers then find it running instead of racing each other to create it."""
-    from server.db import resolve_database_url
-    from server.db.migrate import migrate
-    migrate(resolve_database_url(_s.database_url, _s.data_dir))
+    """Start the embedded Postgres (DATABASE_URL unset) once, in the master, before any
+    worker forks: the workers then find it running instead of all creating it at once."""
+    if not _s.database_url:
+        from server.db import resolve_database_url
+        resolve_database_url(_s.database_url, _s.data_dir)
 
 
 def worker_exit(server, worker):
