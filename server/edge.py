@@ -31,6 +31,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Iterable, Iterator
+from urllib.parse import unquote_to_bytes
 
 from flask import Flask
 from gunicorn.workers.gasgi import ASGIWorker
@@ -104,14 +105,17 @@ def _file_wrapper(file, block_size: int = 8192) -> FileWrapper:
 def wsgi_environ(scope: dict, body: io.BufferedIOBase, length: int) -> dict:
     """The PEP 3333 environ of an ASGI HTTP request whose body has been read whole."""
     root = scope.get("root_path", "")
-    path = scope["path"]
+    # PEP 3333: PATH_INFO is the percent-decoded bytes of the path, as latin-1.
+    raw = scope.get("raw_path")
+    path = unquote_to_bytes(raw).decode("latin-1") if raw else scope["path"].encode("utf-8").decode("latin-1")
+    root = root.encode("utf-8").decode("latin-1")
     if root and path.startswith(root):
         path = path[len(root):]
     server = scope.get("server") or ("localhost", 80)
     environ = {
         "REQUEST_METHOD": scope["method"],
-        "SCRIPT_NAME": root.encode("utf-8").decode("latin-1"),
-        "PATH_INFO": path.encode("utf-8").decode("latin-1"),
+        "SCRIPT_NAME": root,
+        "PATH_INFO": path,
         "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
         "SERVER_NAME": str(server[0]),
         "SERVER_PORT": str(server[1] or 80),
