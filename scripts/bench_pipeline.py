@@ -30,15 +30,15 @@ def build_long(out: Path, seconds: float = 600) -> Path:
 
 
 def run(services, url: str) -> tuple[str, float]:
-    from server.submissions import enqueue, new_token
+    from server.usecases import videos
+    from server.usecases.submit import SubmitOptions, submit_url
     from server.worker import Worker
-    token = enqueue(services, token=new_token(), kind="url", url=url, upload_key=None,
-                    fingerprint=url + str(time.time()))
+    token = submit_url(services, url, SubmitOptions(force=True))     # no reuse between runs
     worker = Worker(services, concurrency=1, worker_id="bench")
     started = time.monotonic()
     worker.claim_and_dispatch()
     while True:
-        row = services.db.one("status_by_token", token=token)
+        row = videos.status(services, token).job
         if row["status"] in ("completed", "failed", "cancelled"):
             break
         time.sleep(0.2)
@@ -50,12 +50,12 @@ def run(services, url: str) -> tuple[str, float]:
 
 
 def report(services, token: str, total: float, label: str) -> None:
-    row = services.db.one("status_by_token", token=token)
+    from server.usecases import videos
+    state = videos.status(services, token)
+    row, runs, clips = state.job, state.attempts, state.clips
     duration = row["duration_s"]
-    runs = services.db.all("step_runs_for_video", video_id=row["video_id"])
-    clips = services.db.all("clips_for_video", video_id=row["video_id"])
     print(f"\n{label}: {duration:.0f} s of video, {len(clips)} clips, "
-          f"content type {row['content_type']}")
+          f"content type {row['content_type']} (load average {os.getloadavg()[0]:.2f})")
     print(f"  {'step':<11} {'seconds':>8} {'x real time':>12}")
     for r in runs:
         secs = (r["finished_at"] - r["started_at"]).total_seconds()
@@ -92,7 +92,7 @@ def main() -> int:
         with MediaServer(path.parent) as srv:
             token, total = run(services, srv.url(path.name))
         report(services, token, total, label)
-    services.db.close()
+    services.close()
     return 0
 
 

@@ -25,23 +25,24 @@ STEPS = 5
 
 
 def worker_process(db_url: str, data_dir: str, concurrency: int, go, done, out) -> None:
-    """One worker process; its claims are timed by wrapping the function the worker calls."""
+    """One worker process; its claims are timed by wrapping the use case the worker calls."""
     os.environ.update(NOOP_STEP_SECONDS="0,0", WORKER_POLL_SECONDS="0.02", LOG_LEVEL="WARNING")
+    import server.usecases.work as work
     import server.worker as worker_mod
     from server import open_services
     from server.settings import Settings
     latencies: list[float] = []
-    real_claim = worker_mod.claim
+    real_claim = work.claim
 
-    def timed_claim(db, steps, limit, *args, **kwargs):
+    def timed_claim(services, steps, limit, *args, **kwargs):
         t = time.perf_counter()
         try:
-            return real_claim(db, steps, limit, *args, **kwargs)
+            return real_claim(services, steps, limit, *args, **kwargs)
         finally:
             if limit > 0:        # a worker with no free slot asks for nothing
                 latencies.append(time.perf_counter() - t)
 
-    worker_mod.claim = timed_claim
+    work.claim = timed_claim
     cfg = Settings.with_overrides({"database_url": db_url, "data_dir": data_dir, "lease_s": 30.0})
     services = open_services(cfg, run_migrations=False)
     w = worker_mod.Worker(services, concurrency=concurrency, pipeline="noop")
@@ -58,7 +59,7 @@ def worker_process(db_url: str, data_dir: str, concurrency: int, go, done, out) 
 def enqueue(db_url: str, n: int) -> None:
     import psycopg
     with psycopg.connect(db_url) as c:
-        c.execute("truncate step_runs, video_clips, video_clip_searches, video_analyses, "
+        c.execute("truncate audio_outputs, step_outcome_totals, step_duration_totals, step_runs, video_clips, video_clip_searches, video_analyses, "
                   "video_transcripts, video_media, video_processing_queue, videos restart identity cascade")
         c.execute("""insert into videos (token, source_kind, source_url, source_fingerprint)
                      select 'bench-' || g, 'url', 'http://x.invalid/' || g, 'bench-' || g
@@ -94,7 +95,7 @@ def run_once(db_url: str, data_dir: str, jobs: int, processes: int, concurrency:
     print(f"{processes} process(es) x {concurrency} slots: {jobs * STEPS} transitions in {elapsed:.2f} s "
           f"= {jobs * STEPS / elapsed:,.0f} transitions/s; claim latency ms "
           f"p50 {q[49] * 1000:.1f}  p90 {q[89] * 1000:.1f}  p99 {q[98] * 1000:.1f}  "
-          f"({len(latencies)} claims)", flush=True)
+          f"({len(latencies)} claims; load average {os.getloadavg()[0]:.2f})", flush=True)
 
 
 def show_plan(db_url: str) -> None:
@@ -113,16 +114,15 @@ def show_plan(db_url: str) -> None:
                      select id from videos where token like 'new-%' """)
         c.execute("vacuum analyze video_processing_queue")
         total = c.execute("select count(*) from video_processing_queue").fetchone()[0]
-        print(f"\nclaim plan with {total:,} rows in the queue ({total - 50:,} finished):")
-        for (line,) in c.execute(
-                """explain (analyze, buffers, costs off)
-                   select id from video_processing_queue
-                   where pipeline_step = any(array['download', 'transcribe'])
-                     and status in ('queued', 'retrying', 'running')
-                     and ((status in ('queued', 'retrying') and run_after <= now())
-                          or (status = 'running' and lease_expires_at < now()))
-                   order by priority desc, run_after, id limit 4 for update skip locked"""):
-            print("   ", line)
+        print(f"\nclaim plan with {total:,} rows in the queue ({total - 50:,} finished), "
+              f"the claim statement the queue store sends (server/db/queries.sql), rolled back:")
+        from server.db import load_queries
+        params = {"steps": ["download", "transcribe"], "limit": 4, "lease_s": 30.0, "job_id": None,
+                  "lease_steps": ["download", "transcribe"], "lease_secs": [30.0, 30.0]}
+        with c.transaction(force_rollback=True):
+            for (line,) in c.execute("explain (analyze, buffers, costs off) " + load_queries()["claim"],
+                                     params):
+                print("   ", line)
 
 
 def main() -> None:

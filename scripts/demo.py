@@ -15,11 +15,11 @@ def main() -> int:
     sample = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "scripts" / "samples" / "talk.mp4"
     # The sample is served from 127.0.0.1, which the server refuses by default (SSRF guard).
     os.environ.setdefault("ALLOW_PRIVATE_URLS", "1")
-    from server.cli_submit import submit
+    from server.__main__ import main as cli
     with MediaServer(sample.parent) as srv:
         url = srv.url(sample.name)
         print(f"serving {sample.name} at {url}")
-        return submit(url, work=True, priority=0)
+        return cli(["submit", url])
 
 
 if __name__ == "__main__":

@@ -33,16 +33,10 @@ def create_app(config: dict | Settings | None = None) -> Flask:
     app.extensions["services"] = open_services(cfg)
     app.extensions["worker_lock"] = threading.Lock()
 
-    from server.api import audio, health, http_policy, internal, metrics, openapi, public, uploads, web
+    from server import api
+    from server.api import http_policy
     http_policy.install(app, cfg)
-    app.register_blueprint(health.bp)
-    app.register_blueprint(public.bp)
-    app.register_blueprint(internal.bp)
-    app.register_blueprint(metrics.bp)
-    app.register_blueprint(audio.bp)
-    app.register_blueprint(uploads.bp)
-    app.register_blueprint(openapi.bp)
-    app.register_blueprint(web.bp)
+    api.register(app)
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):
@@ -61,10 +55,6 @@ def create_app(config: dict | Settings | None = None) -> Flask:
 
 def get_services() -> Services:
     return current_app.extensions["services"]
-
-
-def get_db() -> Database:
-    return get_services().db
 
 
 def get_worker():

@@ -8,7 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
-from server.core.steps import STEPS
+from server.core.steps import Step
 from server.settings import SettingsError, env_example, load_settings, markdown_table
 
 log = logging.getLogger("server")
@@ -31,9 +31,9 @@ def cmd_migrate(args) -> int:
 
 def _steps(value: str) -> tuple[str, ...]:
     steps = tuple(s.strip() for s in value.split(",") if s.strip())
-    bad = [s for s in steps if s not in STEPS]
+    bad = [s for s in steps if s not in set(Step)]
     if bad:
-        raise argparse.ArgumentTypeError(f"unknown step(s) {bad}; choose from {', '.join(STEPS)}")
+        raise argparse.ArgumentTypeError(f"unknown step(s) {bad}; choose from {', '.join(Step)}")
     return steps
 
 
@@ -59,21 +59,17 @@ def cmd_worker(args) -> int:
 
 def cmd_step_limit(args) -> int:
     """Sets (or clears) the cluster-wide cap on concurrently running jobs of one step."""
-    from server.db import Database, resolve_database_url
-    from server.db.migrate import migrate
-    cfg = load_settings()
-    url = resolve_database_url(cfg.database_url, cfg.data_dir)
-    migrate(url)
-    db = Database(url, pool_size=1)
+    from server import open_services
+    s = open_services(load_settings().model_copy(update={"db_pool_size": 1}))
     try:
         if args.max_running is None:
-            db.one("clear_step_limit", step=args.step)
+            s.jobs.clear_step_limit(args.step)
             print(f"{args.step}: no limit")
         else:
-            db.one("set_step_limit", step=args.step, max_running=args.max_running)
+            s.jobs.set_step_limit(args.step, args.max_running)
             print(f"{args.step}: at most {args.max_running} running in the cluster")
     finally:
-        db.close()
+        s.close()
     return 0
 
 
@@ -85,8 +81,19 @@ def _positive(value: str) -> int:
 
 
 def cmd_submit(args) -> int:
+    """The options go through the API's request model, so they are checked alike."""
+    from pydantic import ValidationError
+
+    from server.api.schemas import SubmitOptionsIn, describe
     from server.cli_submit import submit
-    return submit(args.source, work=not args.no_work, priority=args.priority)
+    chosen = {k: getattr(args, k) for k in ("priority", "force", "format", "captions", "enhance")
+              if getattr(args, k) is not None}
+    try:
+        opts = SubmitOptionsIn.model_validate(chosen).to_options(idempotency_key=None)
+    except ValidationError as e:
+        print(f"error: {describe(e)}", file=sys.stderr)
+        return 2
+    return submit(args.source, work=not args.no_work, opts=opts)
 
 
 def cmd_settings(args) -> int:
@@ -117,13 +124,18 @@ def main(argv: list[str] | None = None) -> int:
                    help="noop: trivial steps for queue tests and benchmarks")
     w.set_defaults(fn=cmd_worker)
     lim = sub.add_parser("step-limit", help="cap how many jobs of a step run at once, cluster-wide")
-    lim.add_argument("step", choices=STEPS)
+    lim.add_argument("step", choices=tuple(Step))
     lim.add_argument("max_running", type=_positive, nargs="?", default=None,
                      help="omit to remove the cap")
     lim.set_defaults(fn=cmd_step_limit)
     s = sub.add_parser("submit", help="submit a URL or file, show progress, list the clips")
     s.add_argument("source")
-    s.add_argument("--priority", type=int, default=0)
+    s.add_argument("--priority", type=int, default=None, help="-100..100, higher first")
+    s.add_argument("--force", action="store_true", default=None,
+                   help="redo download and transcript even if an earlier submission has them")
+    s.add_argument("--format", default=None, help="landscape, vertical or square")
+    s.add_argument("--captions", action=argparse.BooleanOptionalAction, default=None)
+    s.add_argument("--enhance", action=argparse.BooleanOptionalAction, default=None)
     s.add_argument("--no-work", action="store_true", help="only enqueue; let running workers do it")
     s.set_defaults(fn=cmd_submit)
     st = sub.add_parser("settings", help="check the settings (a bad value names its variable)")

@@ -1,9 +1,9 @@
-"""`python -m server submit`: enqueue a URL or a file, run it here, show a bar per step."""
+"""`python -m server submit`: submit a URL or a file through the same use case as the API
+(so it gets every check the API makes), optionally run it here, with a bar per step."""
 from __future__ import annotations
 
 import logging
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -11,59 +11,45 @@ from pathlib import Path
 from tqdm import tqdm
 
 from server import open_services
-from server.adapters.media_probe import probe, sha256_of
-from server.core.urls import UnsafeUrl, check_url
-from server.core.steps import STEPS
+from server.core.steps import DONE, FINISHED, STEPS
+from server.core.stores import Row
+from server.services import Services
 from server.settings import load_settings
-from server.core.failures import StepError
-from server.submissions import enqueue, new_token
-
-TERMINAL = ("completed", "failed", "cancelled")
+from server.usecases import Refused, videos
+from server.usecases.submit import SubmitOptions, submit_local_file, submit_url
 
 
-def _enqueue_source(s, source: str, priority: int) -> str:
-    token = new_token()
-    if source.startswith(("http://", "https://")):
-        fingerprint = check_url(source, allow_private=s.cfg.allow_private_urls)
-        return enqueue(s, token=token, kind="url", url=source, upload_key=None,
-                       fingerprint=fingerprint, priority=priority)
-    path = Path(source)
-    if not path.is_file():
-        raise SystemExit(f"error: {source} is neither an http(s) URL nor a file")
-    probe(path)                      # refuse a non-video before queueing it
-    key = f"uploads/{token}/source{path.suffix.lower() or '.bin'}"
-    staged = s.cfg.data_dir / "uploads" / token / path.name
-    staged.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(path, staged)
-    s.storage.put(key, staged, "video/mp4")
-    return enqueue(s, token=token, kind="upload", url=None, upload_key=key,
-                   fingerprint="sha256:" + sha256_of(path), title=path.stem, priority=priority)
-
-
-def submit(source: str, *, work: bool, priority: int) -> int:
+def submit(source: str, *, work: bool, opts: SubmitOptions) -> int:
     cfg = load_settings()
     logging.getLogger().setLevel(cfg.log_level if "log_level" in cfg.model_fields_set else "WARNING")
     s = open_services(cfg)
     try:
-        token = _enqueue_source(s, source, priority)
-    except (UnsafeUrl, StepError) as e:
+        if source.startswith(("http://", "https://")):
+            token = submit_url(s, source, opts)
+        else:
+            token = submit_local_file(s, Path(source), opts)
+    except Refused as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(f"token: {token}", flush=True)
     if not work:
         return 0
+    return _run_here(s, token)
+
+
+def _run_here(s: Services, token: str) -> int:
     from server.worker import Worker
-    worker = Worker(s, concurrency=1, worker_id=f"cli:{os.getpid()}")
+    worker = Worker(s, steps=STEPS, concurrency=1, worker_id=f"cli:{os.getpid()}")
     bars = {name: tqdm(total=100, desc=f"{name:<10}", position=i, leave=True, file=sys.stderr,
                        bar_format="{desc} {bar} {n:3.0f}%{postfix}")
             for i, name in enumerate(STEPS)}
-    row = None
+    job_id = s.videos.job_id(token)
     while True:
-        row = s.db.one("status_by_token", token=token)
-        if row["status"] in TERMINAL:
+        row = videos.status(s, token).job
+        if row["status"] in FINISHED:
             break
         if row["status"] in ("queued", "retrying") and worker.free_slots():
-            worker.claim_and_dispatch(1, job_id=_job_id(s, token))
+            worker.claim_and_dispatch(1, job_id=job_id)
         _draw(bars, row)
         time.sleep(0.25)
     _draw(bars, row)
@@ -73,18 +59,15 @@ def submit(source: str, *, work: bool, priority: int) -> int:
     if row["status"] != "completed":
         print(f"\n{row['status']}: {row['failure_cause']}: {row['failure_details']}", file=sys.stderr)
         return 1
-    _print_result(s, row)
+    _print_result(s, token)
     return 0
 
 
-def _job_id(s, token: str) -> int:
-    return s.db.one("job_id_by_token", token=token)["id"]
-
-
-def _draw(bars: dict, row: dict) -> None:
+def _draw(bars: dict, row: Row) -> None:
     current = row["pipeline_step"]
     for i, name in enumerate(STEPS):
-        if current == "done" or STEPS.index(current) > i:
+        value: float
+        if current == DONE or STEPS.index(current) > i:
             value, note = 100, "done"
         elif name == current:
             value = 100 * float(row["progress"])
@@ -98,13 +81,14 @@ def _draw(bars: dict, row: dict) -> None:
         bars[name].refresh()
 
 
-def _print_result(s, row: dict) -> None:
+def _print_result(s: Services, token: str) -> None:
+    state = videos.status(s, token)
+    row = state.job
     print(f"\n{row['title'] or 'video'}: {row['duration_s']:.0f} s, language {row['language']}, "
           f"content type {row['content_type']} ({row['content_confidence']:.2f})")
-    clips = s.db.all("clips_for_video", video_id=row["video_id"])
-    if not clips:
+    if not state.clips:
         print("no clips found")
-    for c in clips:
+    for c in state.clips:
         where = c["video_key"]
         try:
             where = str(s.storage.local_path(c["video_key"]))

@@ -1,23 +1,46 @@
-"""Builds the adapters the configuration asks for. Swapping an adapter is a config change.
+"""What the use cases run against: the settings, the stores and the adapters the
+configuration asks for. Swapping an adapter is a config change; unit tests swap in
+in-memory fakes (tests/support/fakes.py) by passing them or assigning the attributes.
 
+Each property returns its port's type, so mypy checks every adapter against its port.
 Adapters are cheap to construct; the heavy parts (Whisper, the embedding model) load
 lazily inside them, once per process, behind their own locks."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cached_property
 
-from server.settings import Settings
+from server.core.ports import Analyzer, Downloader, Prober, Renderer, Storage, Transcriber
+from server.core.stores import Checkpoints, Counters, Jobs, Uploads, Videos
 from server.db import Database
+from server.settings import Settings
 
 
-@dataclass
 class Services:
-    cfg: Settings
-    db: Database
+    def __init__(self, cfg: Settings, db: Database | None = None, *, jobs: Jobs | None = None,
+                 videos: Videos | None = None, checkpoints: Checkpoints | None = None,
+                 uploads: Uploads | None = None, counters: Counters | None = None):
+        """With a database, the Postgres stores; without one, every store must be given."""
+        self.cfg = cfg
+        self.db = db
+        if db is not None:
+            from server.db.checkpoints import PgCheckpoints
+            from server.db.jobs import PgJobs
+            from server.db.uploads import PgUploads
+            from server.db.videos import PgVideos
+            pg_checkpoints = PgCheckpoints(db)
+            pg_jobs = PgJobs(db, pg_checkpoints.writer)
+            jobs, counters = jobs or pg_jobs, counters or pg_jobs
+            videos, uploads = videos or PgVideos(db), uploads or PgUploads(db)
+            checkpoints = checkpoints or pg_checkpoints
+        assert jobs and videos and checkpoints and uploads and counters, "a store is missing"
+        self.jobs: Jobs = jobs
+        self.videos: Videos = videos
+        self.checkpoints: Checkpoints = checkpoints
+        self.uploads: Uploads = uploads
+        self.counters: Counters = counters
 
     @cached_property
-    def storage(self):
+    def storage(self) -> Storage:
         if self.cfg.storage_backend == "supabase":
             from server.adapters.storage_supabase import SupabaseStorage
             return SupabaseStorage(self.cfg.supabase_url, self.cfg.supabase_service_key,
@@ -28,7 +51,7 @@ class Services:
         return LocalStorage(self.cfg.data_dir / "media")
 
     @cached_property
-    def downloader(self):
+    def downloader(self) -> Downloader:
         from server.adapters.downloader_ytdlp import YtDlpDownloader
         from server.core.urls import is_public_address
         policy = None if self.cfg.allow_private_urls else is_public_address
@@ -36,7 +59,7 @@ class Services:
                                address_policy=policy)
 
     @cached_property
-    def transcriber(self):
+    def transcriber(self) -> Transcriber:
         c = self.cfg
         if c.whisper_engine == "openai-whisper":
             from server.adapters.transcriber_openai_whisper import OpenAIWhisperTranscriber
@@ -49,7 +72,7 @@ class Services:
                                         language=c.whisper_language, batch_size=c.whisper_batch_size)
 
     @cached_property
-    def analyzer(self):
+    def analyzer(self) -> Analyzer:
         if self.cfg.openai_api_key:
             from server.adapters.analyzer_openai import OpenAIAnalyzer
             return OpenAIAnalyzer(self.cfg)
@@ -57,6 +80,15 @@ class Services:
         return OfflineAnalyzer()
 
     @cached_property
-    def renderer(self):
+    def renderer(self) -> Renderer:
         from server.adapters.renderer_ffmpeg import FfmpegRenderer
         return FfmpegRenderer(self.cfg.render_threads)
+
+    @cached_property
+    def prober(self) -> Prober:
+        from server.adapters import media_probe
+        return media_probe
+
+    def close(self) -> None:
+        if self.db is not None:
+            self.db.close()

@@ -15,7 +15,7 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from server.core.model import FORMATS
-from server.core.steps import STEPS, Step
+from server.core.steps import Step
 
 SECTIONS = ("Storage of state", "Web", "Limits", "Queue", "Transcription", "Analysis",
             "Rendering", "Media storage", "Cron caller", "Development")
@@ -102,7 +102,7 @@ class Settings(BaseSettings):
     backoff_base_s: float = env("BACKOFF_BASE_SECONDS", 10.0, "first retry delay", "Queue", gt=0)
     backoff_max_s: float = env("BACKOFF_MAX_SECONDS", 900.0, "longest retry delay", "Queue", gt=0)
     worker_steps: Annotated[tuple[Step, ...], NoDecode] = env(
-        "WORKER_STEPS", STEPS, "comma-separated steps `worker` serves", "Queue")
+        "WORKER_STEPS", tuple(Step), "comma-separated steps `worker` serves (every kind's)", "Queue")
     worker_concurrency: int = env("WORKER_CONCURRENCY", 2, "steps one worker runs at once", "Queue", ge=1)
     poll_interval_s: float = env("WORKER_POLL_SECONDS", 1.0, "how often an idle worker looks for work",
                                  "Queue", gt=0)

@@ -2,8 +2,10 @@
 
 The same `Worker` drives `python -m server worker` (a loop that claims whenever a slot is
 free) and `/internal/perform-video-processing` (one claim per request, run in the
-background of the web process). SIGTERM stops claiming, lets running steps finish within
-a grace period, then releases their leases so another worker resumes at once.
+background of the web process). What happens to one job is `server.usecases.work`; this
+module keeps the threads: the step pool, and the `Heartbeat` that extends each lease from
+its own thread, not the step's. SIGTERM stops claiming, lets running steps finish within a
+grace period, then releases their leases so another worker resumes at once.
 """
 from __future__ import annotations
 
@@ -16,19 +18,70 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from server.core.failures import Cancelled, LeaseLost, ShuttingDown, backoff_s, classify
-from server.pipeline import noop
-from server.core.steps import STEPS, next_step
+from server.core.jobs import Job, Lease
+from server.core.steps import Step
+from server.pipeline import audio, noop
 from server.pipeline import steps as real
-from server.queue import Heartbeat, Job, Lease, claim
+from server.pipeline.context import StepImpl
 from server.services import Services
+from server.usecases import work
 
 log = logging.getLogger(__name__)
 
-PIPELINES = {"real": real.STEPS, "noop": noop.STEPS}
-# Steps whose checkpoint an earlier submission of the same source can lend us.
-REUSABLE = {"download": "reuse_media", "transcribe": "reuse_transcript"}
+PIPELINES: dict[str, dict[Step, StepImpl]] = {"real": {**real.STEPS, **audio.STEPS},
+                                              "noop": noop.STEPS}
 PRUNE_EVERY_S = 600.0
+
+
+class Heartbeat(threading.Thread):
+    def __init__(self, services: Services, lease_s: float):
+        """`lease_s`: the shortest lease this worker takes; it beats three times per lease."""
+        super().__init__(name="heartbeat", daemon=True)
+        self.jobs = services.jobs
+        self.interval = max(0.1, min(lease_s / 3, 2.0))
+        self._leases: dict[str, Lease] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self.paused = False      # tests freeze the heartbeat to simulate a stalled worker
+
+    def add(self, lease: Lease) -> None:
+        with self._lock:
+            self._leases[lease.job.lease_owner] = lease
+
+    def remove(self, lease: Lease) -> None:
+        with self._lock:
+            self._leases.pop(lease.job.lease_owner, None)
+
+    def active(self) -> list[Lease]:
+        with self._lock:
+            return list(self._leases.values())
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def run(self) -> None:
+        while not self._stop.wait(self.interval):
+            if not self.paused:
+                self.beat()
+
+    def beat(self) -> None:
+        for lease in self.active():
+            if lease.state != "held":
+                continue
+            try:
+                if self.jobs.heartbeat(lease.job, lease.progress):
+                    lease.last_beat = time.monotonic()
+                    continue
+                status = self.jobs.status_of(lease.job.id)
+                if lease.state != "held":    # the step finished meanwhile: nothing was lost
+                    continue
+                lease.state = "cancelled" if status == "cancelled" else "lost"
+                log.warning("lease %s on job %s: %s", lease.job.lease_owner, lease.job.token,
+                            lease.state, extra={"job": lease.job.token, "step": lease.job.pipeline_step})
+            except Exception:   # a database blip: try again next beat; expiry decides
+                log.exception("heartbeat failed for job %s", lease.job.token)
+                if time.monotonic() - lease.last_beat > lease.job.lease_s:
+                    lease.state = "lost"
 
 
 class Worker:
@@ -37,18 +90,15 @@ class Worker:
                  pipeline: str = "real"):
         cfg = services.cfg
         self.services = services
-        self.db = services.db
         self.steps = tuple(steps or cfg.worker_steps)
-        unknown = set(self.steps) - set(STEPS)
+        unknown = set(self.steps) - set(Step)
         if unknown:
             raise ValueError(f"unknown steps: {', '.join(sorted(unknown))}")
         self.step_impls = PIPELINES[pipeline]
         self.concurrency = concurrency or cfg.worker_concurrency
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        self.lease_s = cfg.lease_s
-        self.step_lease_s = {s: cfg.lease_for(s) for s in self.steps}
         self.stopping = threading.Event()
-        self.heartbeat = Heartbeat(self.db, min(self.step_lease_s.values()))
+        self.heartbeat = Heartbeat(services, min(cfg.lease_for(s) for s in self.steps))
         self.heartbeat.start()
         self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="step")
         self._active = 0
@@ -66,8 +116,7 @@ class Worker:
         if self.stopping.is_set():
             return []
         n = self.free_slots() if limit is None else min(limit, self.free_slots())
-        jobs = claim(self.db, self.steps, n, self.lease_s, job_id=job_id,
-                     step_lease_s=self.step_lease_s)
+        jobs = work.claim(self.services, self.steps, n, job_id=job_id)
         for job in jobs:
             with self._lock:
                 self._active += 1
@@ -93,8 +142,9 @@ class Worker:
                     self._idle.wait(poll_s)
 
     def prune_history(self) -> int:
-        """Deletes finished attempts older than STEP_RUNS_RETENTION_DAYS."""
-        return self.db.run("prune_step_runs", days=self.services.cfg.step_runs_retention_days)
+        """Deletes finished attempts older than STEP_RUNS_RETENTION_DAYS (the metrics'
+        totals are kept apart and never pruned)."""
+        return self.services.jobs.prune_history(self.services.cfg.step_runs_retention_days)
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         with self._idle:
@@ -110,7 +160,7 @@ class Worker:
         # A step stuck in native code never reaches a progress report: release its lease
         # here; its later writes are fenced out.
         for lease in self.heartbeat.active():
-            self.db.one("release", id=lease.job.id, owner=lease.job.lease_owner)
+            self.services.jobs.release(lease.job)
         self.heartbeat.stop()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
@@ -120,8 +170,7 @@ class Worker:
             while job is not None:
                 following = self.run_step(job)
                 if following in self.steps and not self.stopping.is_set():
-                    claimed = claim(self.db, self.steps, 1, self.lease_s, job_id=job.id,
-                                    step_lease_s=self.step_lease_s)
+                    claimed = work.claim(self.services, self.steps, 1, job_id=job.id)
                     job = claimed[0] if claimed else None
                 else:
                     job = None
@@ -133,94 +182,11 @@ class Worker:
                 self._idle.notify_all()
 
     def run_step(self, job: Job) -> str | None:
-        """Run one claimed step; returns the next step when this one advanced."""
-        extra = {"job": job.token, "step": job.pipeline_step, "attempt": job.attempts}
+        """Run one claimed step under a lease this worker's heartbeat keeps alive."""
         lease = Lease(job)
         self.heartbeat.add(lease)
-        with self.db.tx() as tx:     # one round trip: record the attempt, read the video
-            tx.run("start_step_run", video_id=job.video_id, step=job.pipeline_step,
-                   attempt=job.attempts, worker_id=self.worker_id, owner=job.lease_owner)
-            video = tx.one("video_by_id", video_id=job.video_id)
-        log.info("step started", extra=extra)
         try:
-            if job.attempts > job.max_attempts:
-                self._fail(job, "attempts_exhausted",
-                           f"{job.pipeline_step} was attempted {job.attempts - 1} times and its "
-                           "workers died or lost their lease each time")
-                return None
-            following = next_step(job.pipeline_step)
-            if not (video["options"] or {}).get("force") and self._reuse(job, lease, following):
-                log.info("step reused an earlier submission's checkpoint", extra=extra)
-                return following
-            save = self.step_impls[job.pipeline_step](
-                real.StepContext(self.services, job.__dict__, video, lease.report))
-            lease.check()
-            lease.state = "finishing"    # stop beating: the advance below ends the lease
-            with self.db.tx() as tx:
-                if tx.one("advance", id=job.id, owner=job.lease_owner, next_step=following) is None:
-                    raise LeaseLost("lease lost before the checkpoint was written")
-                save(tx)
-                tx.run("finish_step_run", owner=job.lease_owner, outcome="succeeded",
-                       cause=None, details=None)
-            log.info("step succeeded", extra=extra)
-            return following
-        except LeaseLost as e:
-            self._finish(job, "lease_lost", "lease_lost", str(e))
-            log.warning("lease lost; abandoning the step", extra=extra)
-        except Cancelled:
-            self._finish(job, "cancelled", "cancelled", "cancelled while running")
-            log.info("step cancelled", extra=extra)
-        except ShuttingDown:
-            self.db.one("release", id=job.id, owner=job.lease_owner)
-            self._finish(job, "released", None, "worker shut down; lease released")
-        except Exception as e:
-            self._handle_failure(job, e, extra)
+            return work.run_step(self.services, job, lease, self.step_impls, self.worker_id,
+                                 self.rng)
         finally:
             self.heartbeat.remove(lease)
-        return None
-
-    def _reuse(self, job: Job, lease: Lease, following: str) -> bool:
-        """Copies the checkpoint of an earlier submission of the same source, if there is
-        one, and advances in the same transaction."""
-        query = REUSABLE.get(job.pipeline_step)
-        if query is None:
-            return False
-        with self.db.tx() as tx:
-            if tx.one(query, video_id=job.video_id) is None:
-                return False
-            lease.state = "finishing"
-            if tx.one("advance", id=job.id, owner=job.lease_owner, next_step=following) is None:
-                raise LeaseLost("lease lost before the reused checkpoint was written")
-            tx.run("copy_video_meta", video_id=job.video_id)
-            tx.run("finish_step_run", owner=job.lease_owner, outcome="reused", cause=None,
-                   details="checkpoint copied from an earlier submission of the same source")
-        return True
-
-    def _handle_failure(self, job: Job, exc: Exception, extra: dict) -> None:
-        f = classify(exc)
-        if f.retryable and job.attempts < job.max_attempts:
-            delay = backoff_s(job.attempts, self.services.cfg.backoff_base_s,
-                              self.services.cfg.backoff_max_s, self.rng, f.retry_after_s)
-            written = self.db.one("retry_later", id=job.id, owner=job.lease_owner, delay_s=delay,
-                                  cause=f.cause, details=f.details[:8000])
-            outcome = "retrying"
-            log.warning("step failed (%s); retrying in %.1f s", f.cause, delay, extra=extra)
-        else:
-            details = f.details if not f.retryable else \
-                f"gave up after {job.attempts} attempts; last error: {f.details}"
-            written = self.db.one("fail", id=job.id, owner=job.lease_owner, cause=f.cause,
-                                  details=details[:8000])
-            outcome = "failed"
-            log.error("step failed for good (%s)", f.cause, extra=extra)
-        self._finish(job, outcome if written else "lease_lost", f.cause, f.details[:8000])
-
-    def _fail(self, job: Job, cause: str, details: str) -> None:
-        self.db.one("fail", id=job.id, owner=job.lease_owner, cause=cause, details=details)
-        self._finish(job, "failed", cause, details)
-
-    def _finish(self, job: Job, outcome: str, cause: str | None, details: str | None) -> None:
-        try:
-            self.db.run("finish_step_run", owner=job.lease_owner, outcome=outcome, cause=cause,
-                        details=details)
-        except Exception:
-            log.exception("could not record the step outcome")

@@ -12,7 +12,7 @@ from tests.support import INTERNAL_TOKEN, ROOT, SAMPLE
 
 TABLES = ("upload_chunks", "uploads", "step_runs", "video_clips", "video_clip_searches",
           "video_analyses", "video_transcripts", "video_media", "video_processing_queue", "videos",
-          "step_limits")
+          "step_limits", "audio_outputs", "step_outcome_totals", "step_duration_totals")
 
 
 @pytest.fixture(scope="session")

@@ -224,7 +224,7 @@ def _cue_strengths(sentences: list[Sentence], title: str | None) -> tuple[dict, 
     rates = {label: hits[label] / n for label in _CUES}
     rates["podcast"] += (questions + backchannels) / n
     rates["tutorial"] += imperatives / n
-    evidence = {
+    evidence: dict[str, object] = {
         "questions": round(questions / n, 3),
         "backchannels": round(backchannels / n, 3),
         "imperatives": round(imperatives / n, 3),

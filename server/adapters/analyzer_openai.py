@@ -195,7 +195,8 @@ def _drop_repeats(plans: list[ClipPlan], sentences: list[Sentence]):
     texts = [" ".join(s.text for s in sentences if p.start_s <= s.start and s.end <= p.end_s)
              for p in ranked]
     vectors = _embed(texts)
-    kept, repeats = [], []
+    kept: list = []
+    repeats: list = []
     for k, plan in enumerate(ranked):
         overlapping = [j for j in kept if ranked[j].start_s < plan.end_s
                        and plan.start_s < ranked[j].end_s]

@@ -52,7 +52,7 @@ _TYPES = {"object": dict, "array": list, "string": str, "integer": int, "number"
 def validate(value, schema: dict, path: str = "$") -> None:
     """Raise SchemaError naming the first place where `value` breaks `schema`."""
     kind = schema["type"]
-    if isinstance(value, bool) or not isinstance(value, _TYPES[kind]):
+    if isinstance(value, bool) or not isinstance(value, _TYPES[kind]):  # type: ignore[arg-type]
         raise SchemaError(f"{path} must be {kind}, got {type(value).__name__}")
     if "enum" in schema and value not in schema["enum"]:
         raise SchemaError(f"{path} must be one of {schema['enum']}, got {value!r}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Sequence
 
 
 class LocalStorage:
@@ -29,12 +30,15 @@ class LocalStorage:
 
     def local_path(self, key: str) -> Path:
         path = self._path(key)
-        if not path.is_file():       # a key names a file; a folder of them is not an object
+        if not path.exists():
             raise FileNotFoundError(key)
         return path
 
     def url(self, key: str) -> str:
         return f"{self.url_prefix}/{key}"
+
+    def urls(self, keys: Sequence[str]) -> dict[str, str]:
+        return {key: self.url(key) for key in keys}
 
     def delete_prefix(self, prefix: str) -> None:
         shutil.rmtree(self._path(prefix), ignore_errors=True)

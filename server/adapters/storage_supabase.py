@@ -116,7 +116,7 @@ class SupabaseStorage:
         if hit and hit[1] > now:
             return hit[0]
         try:
-            signed = self.bucket.create_signed_url(key, self.signed_url_s)["signedURL"]
+            signed = str(self.bucket.create_signed_url(key, self.signed_url_s)["signedURL"])
         except (StorageApiError, httpx.HTTPError) as e:
             raise _storage_error(e, f"signing {key}") from e
         with self._lock:
@@ -126,7 +126,8 @@ class SupabaseStorage:
     def _list_files(self, prefix: str) -> list[str]:
         """Every object under prefix. Storage lists one folder level at a time; entries
         without an id are folders."""
-        found, folders = [], [prefix.strip("/")]
+        found: list[str] = []
+        folders = [prefix.strip("/")]
         while folders:
             folder = folders.pop()
             offset = 0

@@ -55,7 +55,7 @@ def _bar(*args, **kwargs):
     return _Reporter(kwargs["total"], report) if report else tqdm.tqdm(*args, **kwargs)
 
 
-_transcribe_module.tqdm = SimpleNamespace(tqdm=_bar)
+_transcribe_module.tqdm = SimpleNamespace(tqdm=_bar)  # type: ignore[attr-defined]
 
 
 def decode_audio(media: Path) -> np.ndarray:

@@ -1,0 +1,16 @@
+"""The HTTP edge: Flask blueprints that translate requests to use cases and back, the
+API contract (schemas.py, contract.py), the generated OpenAPI document, and the serving
+policy (http_policy.py)."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    """Every blueprint, and the one handler that turns a refused request into a 4xx."""
+    from server.api import audio, health, internal, metrics, openapi, public, uploads, web
+    from server.api.contract import refusal
+    from server.usecases import Refused
+    for module in (health, public, internal, metrics, audio, uploads, openapi, web):
+        app.register_blueprint(module.bp)
+    app.register_error_handler(Refused, refusal)

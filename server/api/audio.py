@@ -1,67 +1,57 @@
-"""Speech enhancement on its own: upload audio, get a token, fetch the cleaned WAV."""
+"""Speech enhancement on its own: upload audio, get a token, fetch the cleaned WAV. The
+job runs in the queue like a video's (server/usecases/audio.py)."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-from flask import Blueprint, jsonify, request, send_file
+from flask import Blueprint, request, send_file
 
-from server import audio_jobs, get_services
-from server.adapters.media_probe import probe
-from server.api.public import error
-from server.core.failures import StepError
-from server.submissions import new_token
+from server.api.contract import Body, operation, respond
+from server import get_services as services
+from server.api.schemas import AudioFormIn, AudioJobOut, ErrorOut, TokenOut, TokenQuery
+from server.usecases import Refused, audio
+from server.usecases.submit import receive, staging_dir
 
 bp = Blueprint("audio", __name__, url_prefix="/public/audio")
 
-SUFFIXES = {".wav", ".flac", ".mp3"}
-
 
 @bp.post("/enhance")
-def submit():
-    cfg = get_services().cfg
-    f = request.files.get("file") if request.mimetype == "multipart/form-data" else None
+@operation("Speech enhancement on its own: upload WAV, FLAC or MP3", form=AudioFormIn,
+           json_hint="send a multipart form with a 'file' field (WAV, FLAC or MP3)",
+           responses={202: Body("Queued", TokenOut)}, errors=(400, 413, 415, 429))
+def submit(body: AudioFormIn):
+    s = services()
+    f = request.files.get("file")
     if f is None or not f.filename:
-        return error("send a multipart form with a 'file' field (WAV, FLAC or MP3)")
+        raise Refused("invalid", "send a multipart form with a 'file' field (WAV, FLAC or MP3)")
     suffix = Path(f.filename).suffix.lower()
-    if suffix not in SUFFIXES:
-        return error(f"the file must be .wav, .flac or .mp3, not {suffix or 'without an extension'}", 415)
-    token = new_token()
-    folder = audio_jobs.job_dir(cfg.data_dir, token)
-    folder.mkdir(parents=True)
-    upload = folder / f"input{suffix}"
-    size = 0
-    with open(upload, "wb") as out:
-        for chunk in iter(lambda: f.stream.read(1 << 20), b""):
-            size += len(chunk)
-            if size > cfg.max_audio_enhance_bytes:
-                shutil.rmtree(folder, ignore_errors=True)
-                return error(f"the file is larger than {cfg.max_audio_enhance_bytes} bytes", 413)
-            out.write(chunk)
-    try:
-        info = probe(upload)
-    except StepError as e:
-        shutil.rmtree(folder, ignore_errors=True)
-        return error(f"the upload is not usable audio: {e}", 415)
-    if info.duration_s > cfg.max_duration_s:
-        shutil.rmtree(folder, ignore_errors=True)
-        return error(f"the audio lasts {info.duration_s:.0f} s; the limit is {cfg.max_duration_s:.0f} s", 413)
-    audio_jobs.start(folder, upload, cfg.render_threads)
-    return jsonify(token=token, status="processing"), 202
+    if suffix not in audio.SUFFIXES:      # before reading a byte of it
+        raise Refused("unsupported", f"the file must be .wav, .flac or .mp3, not "
+                                     f"{suffix or 'without an extension'}")
+    with staging_dir(s) as folder:
+        path = folder / f"input{suffix}"
+        receive(f.stream, path, s.cfg.max_audio_enhance_bytes)
+        token = audio.submit(s, path, f.filename)
+    return respond(TokenOut(token=token), 202)
 
 
 @bp.get("/enhance")
-def fetch():
-    token = request.args.get("token", "")
-    if not audio_jobs.TOKEN_RE.match(token):
-        return error("the token query parameter is required")
-    folder = audio_jobs.job_dir(get_services().cfg.data_dir, token)
-    state, message = audio_jobs.state(folder)
-    if state == "unknown":
-        return error("no enhancement job with this token", 404)
-    if state == "failed":
-        return error(message, 422)
-    if state == "processing":
-        return jsonify(token=token, status="processing"), 202
-    return send_file(folder / "enhanced.wav", mimetype="audio/wav", as_attachment=True,
+@operation("The cleaned WAV once ready; 202 with the job's state until then", query=TokenQuery,
+           responses={200: Body("The enhanced audio", other={"audio/wav": "binary"}),
+                      202: Body("Queued, running, or waiting to retry", AudioJobOut),
+                      304: Body("Not modified"),
+                      422: Body("The job failed; `error` and `failure_cause` say why", ErrorOut)},
+           errors=(400, 404, 429))
+def fetch(query: TokenQuery):
+    state = audio.state(services(), query.token)
+    job = state.job
+    if job["status"] in ("failed", "cancelled"):
+        return respond(ErrorOut(error=job["failure_details"] or job["status"],
+                                failure_cause=job["failure_cause"]), 422)
+    if state.output is None:
+        return respond(AudioJobOut(
+            token=query.token, status=job["status"], progress=round(float(job["progress"]), 3),
+            attempts=job["attempts"], failure_cause=job["failure_cause"],
+            retry_at=job["run_after"].isoformat() if job["status"] == "retrying" else None), 202)
+    return send_file(state.output, mimetype="audio/wav", as_attachment=True,
                      download_name="enhanced.wav", conditional=True)

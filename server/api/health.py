@@ -1,14 +1,20 @@
-from flask import Blueprint, jsonify
+from flask import Blueprint
 
-from server import get_db
+from server.api.contract import Body, operation, respond
+from server import get_services as services
+from server.api.schemas import HealthOut
 
 bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
+@operation("Liveness and database reachability",
+           responses={200: Body("Healthy", HealthOut), 503: Body("Database unreachable", HealthOut)})
 def healthz():
+    db = services().db
     try:
-        get_db().one("health")
+        assert db is not None
+        db.ping()
     except Exception:
-        return jsonify(ok=False, database="unreachable"), 503
-    return jsonify(ok=True, database="ok")
+        return respond(HealthOut(ok=False, database="unreachable"), 503)
+    return respond(HealthOut(ok=True, database="ok"))

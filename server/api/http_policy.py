@@ -24,7 +24,7 @@ from flask import Flask, g, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.http import parse_range_header
 
-from server.api.uploads import MAX_CHUNK_BYTES
+from server.usecases.uploads import MAX_CHUNK_BYTES
 from server.settings import Settings
 
 # Which endpoints draw from which bucket.

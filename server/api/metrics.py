@@ -1,51 +1,78 @@
-"""GET /metrics: Prometheus text format, computed from the database so that every web
-process reports the same cluster-wide figures."""
+"""GET /metrics through prometheus_client. A custom collector reads the database at each
+scrape, so every web process reports the same cluster-wide figures. The `_total`
+counters and the duration histogram come from running totals that a trigger keeps as
+attempts finish (migration 20261201000000): retention prunes the attempt history, never
+the totals, so the counters never go down."""
 from __future__ import annotations
 
-from flask import Blueprint, Response
+from typing import Iterator
 
-from server import get_db
+from flask import Blueprint, Response
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import (CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily,
+                                    Metric)
+from prometheus_client.registry import Collector
+
+from server.api.contract import Body, operation
+from server import get_services as services
+from server.core.stores import Counters
 
 bp = Blueprint("metrics", __name__)
-
-DURATION_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600)
-
-
-def _escape(value) -> str:
-    return str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
-def _labels(**labels) -> str:
-    inner = ",".join(f'{k}="{_escape(v)}"' for k, v in labels.items())
-    return "{" + inner + "}" if inner else ""
+class QueueCollector(Collector):
+    def __init__(self, counters: Counters):
+        self.counters = counters
 
+    def collect(self) -> Iterator[Metric]:
+        jobs = GaugeMetricFamily("clips_jobs", "Jobs by kind, step and status.",
+                                 labels=["kind", "step", "status"])
+        for r in self.counters.job_counts():
+            jobs.add_metric([r["kind"], r["step"], r["status"]], r["n"])
+        yield jobs
 
-def render_metrics(db) -> str:
-    out = ["# HELP clips_jobs Jobs by pipeline step and status.", "# TYPE clips_jobs gauge"]
-    out += [f"clips_jobs{_labels(step=r['step'], status=r['status'])} {r['n']}"
-            for r in db.all("metrics_jobs")]
-    out += ["# HELP clips_step_failures_total Failed step attempts by cause and outcome.",
-            "# TYPE clips_step_failures_total counter"]
-    out += [f"clips_step_failures_total{_labels(step=r['step'], cause=r['cause'], outcome=r['outcome'])} {r['n']}"
-            for r in db.all("metrics_failures")]
-    out += ["# HELP clips_lease_rescues_total Jobs taken over after their worker's lease expired.",
-            "# TYPE clips_lease_rescues_total counter",
-            f"clips_lease_rescues_total {db.one('metrics_rescues')['n']}"]
-    out += ["# HELP clips_step_duration_seconds Duration of successful step attempts.",
-            "# TYPE clips_step_duration_seconds histogram"]
-    totals = {r["step"]: r for r in db.all("metrics_duration_totals")}
-    buckets: dict[str, list[str]] = {}
-    for r in db.all("metrics_durations", buckets=[float(b) for b in DURATION_BUCKETS]):
-        buckets.setdefault(r["step"], []).append(
-            f"clips_step_duration_seconds_bucket{_labels(step=r['step'], le=format(r['le'], 'g'))} {r['n']}")
-    for step, t in totals.items():
-        out += buckets.get(step, [])
-        out += [f"clips_step_duration_seconds_bucket{_labels(step=step, le='+Inf')} {t['n']}",
-                f"clips_step_duration_seconds_sum{_labels(step=step)} {float(t['seconds']):.6f}",
-                f"clips_step_duration_seconds_count{_labels(step=step)} {t['n']}"]
-    return "\n".join(out) + "\n"
+        totals = self.counters.outcome_totals()
+        attempts = CounterMetricFamily("clips_step_attempts", "Finished step attempts by outcome.",
+                                       labels=["step", "outcome"])
+        by_outcome: dict[tuple[str, str], int] = {}
+        for r in totals:
+            key = (r["step"], r["outcome"])
+            by_outcome[key] = by_outcome.get(key, 0) + r["n"]
+        for (step, outcome), n in sorted(by_outcome.items()):
+            attempts.add_metric([step, outcome], n)
+        yield attempts
+
+        failures = CounterMetricFamily("clips_step_failures", "Failed step attempts by cause and outcome.",
+                                       labels=["step", "cause", "outcome"])
+        for r in totals:
+            if r["cause"]:
+                failures.add_metric([r["step"], r["cause"], r["outcome"]], r["n"])
+        yield failures
+
+        rescues = CounterMetricFamily("clips_lease_rescues",
+                                      "Jobs taken over after their worker's lease expired.")
+        rescues.add_metric([], sum(r["n"] for r in totals if r["cause"] == "worker_lost"))
+        yield rescues
+
+        durations = HistogramMetricFamily("clips_step_duration_seconds",
+                                          "Duration of successful step attempts.", labels=["step"])
+        per_step: dict[str, list[tuple[str, float]]] = {}
+        sums: dict[str, float] = {}
+        for r in self.counters.duration_totals():
+            le = "+Inf" if r["le"] == float("inf") else format(r["le"], "g")
+            per_step.setdefault(r["step"], []).append((le, r["n"]))
+            if le == "+Inf":
+                sums[r["step"]] = r["seconds"]
+        for step, buckets in per_step.items():
+            durations.add_metric([step], buckets, sum_value=sums.get(step, 0.0))
+        yield durations
 
 
 @bp.get("/metrics")
+@operation("Prometheus metrics: jobs by state, attempts, failures, rescues, step durations "
+           "(cluster-wide)", responses={200: Body("Prometheus text format", other={"text/plain": "text"})})
 def metrics():
-    return Response(render_metrics(get_db()), mimetype="text/plain; version=0.0.4")
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(QueueCollector(services().counters))
+    return Response(generate_latest(registry), content_type=CONTENT_TYPE)

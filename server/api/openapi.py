@@ -1,191 +1,102 @@
-"""The OpenAPI 3 description of the public API, served at /openapi.json and rendered at
-/docs. Written by hand; the schemathesis test checks the live app against it."""
+"""/openapi.json, generated from the contracts the views declare (server/api/contract.py)
+and the pydantic models in server/api/schemas.py; /docs renders it. Nothing here is
+written by hand but the document's title, so the document cannot drift from the code."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, send_from_directory
+import re
+from typing import Any
 
+from flask import Blueprint, Flask, current_app, jsonify, send_from_directory
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
+
+from server.api.contract import Body, Operation
 from server.api.web import WEB_DIR
 
 bp = Blueprint("openapi", __name__)
 
-
-def _json(schema: dict) -> dict:
-    return {"application/json": {"schema": schema}}
-
-
-def _error(description: str) -> dict:
-    return {"description": description, "content": _json({"$ref": "#/components/schemas/Error"})}
+INFO = {"title": "Video to clips", "version": "2.0.0",
+        "description": "Submit a long video, follow its processing, fetch its clips. No login: "
+                       "the token a submission returns is the capability to read it."}
+_REF = "#/components/schemas/{model}"
 
 
-def _errors(*codes: int) -> dict:
-    words = {400: "Invalid input; `error` names the problem", 404: "Unknown token or id",
-             409: "Conflicts with the job's or upload's state", 413: "Over a configured limit",
-             415: "Not a usable video or audio file", 422: "Checksum mismatch, or the job failed",
-             429: "Rate limited; see the Retry-After header"}
-    return {str(c): _error(words[c]) for c in codes}
+def operations(app: Flask) -> list[tuple[str, str, Operation, str]]:
+    """(OpenAPI path, method, operation, endpoint) for every route whose view declares a
+    contract."""
+    out = []
+    for rule in app.url_map.iter_rules():
+        op = getattr(app.view_functions[rule.endpoint], "operation", None)
+        if op is None:
+            continue
+        path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule.rule)
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            out.append((path, method.lower(), op, rule.endpoint))
+    return out
 
 
-TOKEN = {"name": "token", "in": "query", "required": True,
-         "schema": {"type": "string", "minLength": 1, "maxLength": 100},
-         "description": "The token POST /public/video returned"}
-UPLOAD_ID = {"name": "upload_id", "in": "path", "required": True, "schema": {"type": "string"}}
-NULLABLE_NUMBER = {"type": ["number", "null"]}
-NULLABLE_STRING = {"type": ["string", "null"]}
+def _models(op: Operation) -> list[tuple[type[BaseModel], JsonSchemaMode]]:
+    found: list[tuple[type[BaseModel], JsonSchemaMode]] = [
+        (m, "validation") for m in (op.query, op.headers, op.json, op.form) if m is not None]
+    found += [(b.model, "serialization") for b in op.responses.values() if b.model is not None]
+    return found
 
-SCHEMAS = {
-    "Error": {"type": "object", "required": ["error"],
-              "properties": {"error": {"type": "string"}}},
-    "Token": {"type": "object", "required": ["token"], "properties": {"token": {"type": "string"}}},
-    "Step": {"type": "object", "required": ["name", "state", "progress", "attempts"], "properties": {
-        "name": {"enum": ["download", "transcribe", "classify", "find_clips", "render"]},
-        "state": {"type": "string"}, "progress": {"type": "number", "minimum": 0, "maximum": 1},
-        "attempts": {"type": "integer"}, "seconds": NULLABLE_NUMBER}},
-    "Clip": {"type": "object", "required": ["index", "start_s", "end_s", "title", "score", "url"],
-             "properties": {
-                 "index": {"type": "integer"}, "start_s": {"type": "number"},
-                 "end_s": {"type": "number"}, "duration_s": {"type": "number"},
-                 "title": {"type": "string"}, "reason": NULLABLE_STRING, "hook": NULLABLE_STRING,
-                 "score": {"type": "number"}, "url": NULLABLE_STRING,
-                 "thumbnail_url": NULLABLE_STRING}},
-    "Status": {"type": "object",
-               "required": ["token", "status", "pipeline_step", "progress", "steps", "video"],
-               "properties": {
-                   "token": {"type": "string"},
-                   "status": {"enum": ["queued", "running", "retrying", "completed", "failed", "cancelled"]},
-                   "pipeline_step": {"type": "string"},
-                   "progress": {"type": "number"}, "overall_progress": {"type": "number"},
-                   "attempts": {"type": "integer"}, "max_attempts": {"type": "integer"},
-                   "retry_at": NULLABLE_STRING,
-                   "steps": {"type": "array", "items": {"$ref": "#/components/schemas/Step"}},
-                   "failure_cause": NULLABLE_STRING, "failure_details": NULLABLE_STRING,
-                   "video": {"type": "object"},
-                   "usage": {"type": "object"},
-                   "transcript": {"type": "object", "properties": {
-                       "json": {"type": "string"}, "srt": {"type": "string"}, "vtt": {"type": "string"}}},
-                   "clips": {"type": "array", "items": {"$ref": "#/components/schemas/Clip"}},
-                   "created_at": {"type": "string"}, "finished_at": NULLABLE_STRING}},
-    "Upload": {"type": "object", "required": ["upload_id", "size", "received_bytes", "missing", "status"],
-               "properties": {
-                   "upload_id": {"type": "string"}, "size": {"type": "integer"},
-                   "received_bytes": {"type": "integer"},
-                   "missing": {"type": "array", "items": {"type": "string"},
-                               "description": "Byte ranges not yet received, as first-last"},
-                   "status": {"enum": ["open", "completing", "completed"]},
-                   "token": NULLABLE_STRING}},
-}
 
-PATHS = {
-    "/public/video": {"post": {
-        "summary": "Submit a video by URL (JSON) or as a file (multipart)",
-        "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
-                        "schema": {"type": "string", "maxLength": 200}}],
-        "requestBody": {"required": True, "content": {
-            "application/json": {"schema": {"type": "object", "required": ["video_url"], "properties": {
-                "video_url": {"type": "string", "format": "uri",
-                              "description": "http(s) URL of a page yt-dlp understands or of a media file; "
-                                             "must resolve to public addresses"},
-                "priority": {"type": "integer", "minimum": -100, "maximum": 100}}}},
-            "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
-                "file": {"type": "string", "format": "binary"},
-                "priority": {"type": "integer", "minimum": -100, "maximum": 100}}}}}},
-        "responses": {"202": {"description": "Queued", "content": _json({"$ref": "#/components/schemas/Token"})},
-                      **_errors(400, 413, 415, 429)}}},
-    "/public/video/status": {"get": {
-        "summary": "Where the job is: each step's state and progress, failure cause, clips",
-        "parameters": [TOKEN],
-        "responses": {"200": {"description": "The job", "content": _json({"$ref": "#/components/schemas/Status"})},
-                      **_errors(400, 404, 429)}}},
-    "/public/video/cancel": {"post": {
-        "summary": "Cancel a job that has not finished",
-        "requestBody": {"required": True, "content": _json({
-            "type": "object", "required": ["token"], "properties": {"token": {"type": "string"}}})},
-        "responses": {"200": {"description": "Cancelled", "content": _json({
-            "type": "object", "required": ["token", "status"],
-            "properties": {"token": {"type": "string"}, "status": {"const": "cancelled"}}})},
-            **_errors(400, 404, 409)}}},
-    "/public/video/transcript": {"get": {
-        "summary": "The transcript as JSON segments, SRT or WebVTT",
-        "parameters": [TOKEN, {"name": "format", "in": "query", "required": False,
-                               "schema": {"enum": ["json", "srt", "vtt"], "default": "json"}}],
-        "responses": {"200": {"description": "The transcript", "content": {
-            "application/json": {"schema": {"type": "object", "required": ["segments"]}},
-            "application/x-subrip": {"schema": {"type": "string"}},
-            "text/vtt": {"schema": {"type": "string"}}}},
-            **_errors(400, 404, 429)}}},
-    "/public/media/{key}": {"get": {
-        "summary": "A rendered clip, thumbnail or subtitle file (local storage); supports Range",
-        "parameters": [{"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}],
-        "responses": {"200": {"description": "The file", "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}},
-                      "206": {"description": "Part of the file", "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}},
-                      "304": {"description": "Not modified"},
-                      "416": {"description": "Range not satisfiable"},
-                      **_errors(404)}}},
-    "/public/uploads": {"post": {
-        "summary": "Start a resumable upload",
-        "requestBody": {"required": True, "content": _json({
-            "type": "object", "required": ["filename", "size"], "properties": {
-                "filename": {"type": "string", "minLength": 1, "maxLength": 255},
-                "size": {"type": "integer", "minimum": 1}}})},
-        "responses": {"201": {"description": "Created", "content": _json({
-            "type": "object", "required": ["upload_id", "size", "max_chunk_bytes"], "properties": {
-                "upload_id": {"type": "string"}, "size": {"type": "integer"},
-                "max_chunk_bytes": {"type": "integer"}}})},
-            **_errors(400, 413, 429)}}},
-    "/public/uploads/{upload_id}": {
-        "get": {"summary": "What has arrived, and which ranges are missing (to resume)",
-                "parameters": [UPLOAD_ID],
-                "responses": {"200": {"description": "Progress", "content": _json({"$ref": "#/components/schemas/Upload"})},
-                              **_errors(404)}},
-        "put": {"summary": "Send one chunk; sending the same chunk again is harmless",
-                "parameters": [UPLOAD_ID, {"name": "Content-Range", "in": "header", "required": True,
-                                           "schema": {"type": "string", "pattern": "^bytes [0-9]+-[0-9]+/[0-9]+$"}}],
-                "requestBody": {"required": True, "content": {"application/octet-stream": {
-                    "schema": {"type": "string", "format": "binary"}}}},
-                "responses": {"200": {"description": "Stored", "content": _json({"$ref": "#/components/schemas/Upload"})},
-                              **_errors(400, 404, 409, 413)}}},
-    "/public/uploads/{upload_id}/complete": {"post": {
-        "summary": "Verify the whole file's SHA-256 and queue it like a submission",
-        "parameters": [UPLOAD_ID],
-        "requestBody": {"required": True, "content": _json({
-            "type": "object", "required": ["sha256"],
-            "properties": {"sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}})},
-        "responses": {"202": {"description": "Queued", "content": _json({"$ref": "#/components/schemas/Token"})},
-                      **_errors(400, 404, 409, 413, 415, 422)}}},
-    "/public/audio/enhance": {
-        "post": {"summary": "Speech enhancement on its own: upload WAV, FLAC or MP3",
-                 "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-                     "type": "object", "required": ["file"],
-                     "properties": {"file": {"type": "string", "format": "binary"}}}}}},
-                 "responses": {"202": {"description": "Processing", "content": _json({
-                     "type": "object", "required": ["token", "status"],
-                     "properties": {"token": {"type": "string"}, "status": {"const": "processing"}}})},
-                     **_errors(400, 413, 415, 429)}},
-        "get": {"summary": "The cleaned WAV once ready (202 while processing)",
-                "parameters": [TOKEN],
-                "responses": {"200": {"description": "The enhanced audio",
-                                      "content": {"audio/wav": {"schema": {"type": "string", "format": "binary"}}}},
-                              "202": {"description": "Still processing", "content": _json({"type": "object"})},
-                              "304": {"description": "Not modified"},
-                              **_errors(400, 404, 422)}}},
-    "/healthz": {"get": {
-        "summary": "Liveness and database reachability",
-        "responses": {"200": {"description": "Healthy", "content": _json({"type": "object"})},
-                      "503": {"description": "Database unreachable", "content": _json({"type": "object"})}}}},
-}
+def _parameters(model: type[BaseModel] | None, where: str, defs: dict) -> list[dict]:
+    if model is None:
+        return []
+    schema = model.model_json_schema(ref_template=_REF, mode="validation")
+    defs.update(schema.pop("$defs", {}))
+    required = set(schema.get("required", []))
+    return [{"name": name, "in": where, "required": name in required,
+             **({"description": prop.pop("description")} if "description" in prop else {}),
+             "schema": prop} for name, prop in schema["properties"].items()]
 
-DOCUMENT = {
-    "openapi": "3.1.0",
-    "info": {"title": "Video to clips", "version": "1.0.0",
-             "description": "Submit a long video, follow its processing, fetch its clips. "
-                            "No login: the token a submission returns is the capability to read it."},
-    "paths": PATHS,
-    "components": {"schemas": SCHEMAS},
-}
+
+def _content(body: Body, refs: dict) -> dict:
+    content: dict[str, Any] = {}
+    if body.model is not None:
+        content["application/json"] = {"schema": refs[(body.model, "serialization")]}
+    for media_type, kind in body.other.items():
+        content[media_type] = {"schema": {"type": "string", **({"format": "binary"} if kind == "binary" else {})}}
+    return {"description": body.description, **({"content": content} if content else {})}
+
+
+def document(app: Flask) -> dict:
+    ops = operations(app)
+    models = list(dict.fromkeys(m for _, _, op, _ in ops for m in _models(op)))
+    refs, schema = models_json_schema(models, ref_template=_REF)
+    defs: dict[str, Any] = dict(schema.get("$defs", {}))
+    paths: dict[str, dict] = {}
+    for path, method, op, endpoint in ops:
+        params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                  for name in re.findall(r"{([a-z_]+)}", path)]
+        params += _parameters(op.query, "query", defs) + _parameters(op.headers, "header", defs)
+        entry: dict[str, Any] = {"summary": op.summary, "operationId": endpoint.replace(".", "_")}
+        if op.description:
+            entry["description"] = op.description
+        if params:
+            entry["parameters"] = params
+        body: dict[str, Any] = {}
+        if op.json is not None:
+            body["application/json"] = {"schema": refs[(op.json, "validation")]}
+        if op.form is not None:
+            body["multipart/form-data"] = {"schema": refs[(op.form, "validation")]}
+        if op.raw_body:
+            body[op.raw_body] = {"schema": {"type": "string", "format": "binary"}}
+        if body:
+            entry["requestBody"] = {"required": True, "content": body}
+        entry["responses"] = {str(code): _content(b, refs) for code, b in sorted(op.responses.items())}
+        paths.setdefault(path, {})[method] = entry
+    return {"openapi": "3.1.0", "info": INFO, "paths": paths, "components": {"schemas": defs}}
 
 
 @bp.get("/openapi.json")
 def openapi_json():
-    return jsonify(DOCUMENT)
+    ext = current_app.extensions
+    if "openapi" not in ext:
+        ext["openapi"] = document(current_app)
+    return jsonify(ext["openapi"])
 
 
 @bp.get("/docs")

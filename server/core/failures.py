@@ -141,9 +141,8 @@ def backoff_s(attempts: int, base_s: float, max_s: float, rng: random.Random | N
               retry_after_s: float | None = None) -> float:
     """Exponential backoff with full jitter in the upper half, never less than a server's
     Retry-After."""
-    draw = rng.random() if rng is not None else random.random()
     ceiling = min(max_s, base_s * (2 ** max(attempts - 1, 0)))
-    delay = ceiling / 2 + draw * ceiling / 2
+    delay = ceiling / 2 + (rng or random).random() * ceiling / 2
     if retry_after_s is not None:
         delay = max(delay, retry_after_s)
     return min(delay, max(max_s, retry_after_s or 0))

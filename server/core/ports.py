@@ -40,3 +40,16 @@ class Storage(Protocol):
     def local_path(self, key: str) -> Path: ...          # a readable local file (cached if remote)
     def url(self, key: str) -> str: ...                  # what clients fetch
     def delete_prefix(self, prefix: str) -> None: ...
+
+
+class MediaFacts(Protocol):
+    """What a probe learns about a media file."""
+    duration_s: float
+    width: int | None
+    height: int | None
+
+
+class Prober(Protocol):
+    def probe(self, path: Path) -> MediaFacts: ...               # raises StepError when unusable
+    def check_complete(self, path: Path, duration_s: float) -> None: ...
+    def sha256_of(self, path: Path) -> str: ...

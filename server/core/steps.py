@@ -1,32 +1,52 @@
-"""The one list of pipeline steps and job statuses.
+"""The one list of job kinds, their steps, and job statuses.
 
-The pipeline, the no-op pipeline, the status presenter, the API schema and the SQL check
-constraints all agree with these enums; `tests/test_contracts.py` compares them with the
-constraints in the database."""
+A job is of one kind; each kind runs its own steps in order, and every step belongs to
+exactly one kind, so a queue row's `pipeline_step` says which kind of work it is. The
+pipeline, the no-op pipeline, the status presenter, the API schema and the SQL check
+constraints all agree with these enums; `tests/integration/test_contracts.py` compares
+them with the constraints in the database. A new kind of job (a clip re-render, a webhook
+delivery) adds a `Kind`, its steps and a migration that widens the check constraints."""
 from __future__ import annotations
 
 from enum import StrEnum
 
 
+class Kind(StrEnum):
+    VIDEO = "video"                      # a submitted video: download ... render
+    AUDIO_ENHANCE = "audio_enhance"      # POST /public/audio/enhance: one step
+
+
 class Step(StrEnum):
-    """A video's steps, in the order they run."""
+    """Every step of every kind; a video's steps in the order they run."""
     DOWNLOAD = "download"
     TRANSCRIBE = "transcribe"
     CLASSIFY = "classify"
     FIND_CLIPS = "find_clips"
     RENDER = "render"
+    ENHANCE_AUDIO = "enhance_audio"
 
 
 # What `pipeline_step` holds once the last step is done.
 DONE = "done"
 
-STEPS: tuple[Step, ...] = tuple(Step)
+PIPELINES: dict[Kind, tuple[Step, ...]] = {
+    Kind.VIDEO: (Step.DOWNLOAD, Step.TRANSCRIBE, Step.CLASSIFY, Step.FIND_CLIPS, Step.RENDER),
+    Kind.AUDIO_ENHANCE: (Step.ENHANCE_AUDIO,),
+}
+
+# A video's steps, in order (what the status of a video lists).
+STEPS: tuple[Step, ...] = PIPELINES[Kind.VIDEO]
+
+
+def kind_of(step: Step | str) -> Kind:
+    return next(k for k, steps in PIPELINES.items() if Step(step) in steps)
 
 
 def next_step(step: Step | str) -> str:
-    """The step after `step`, or DONE after the last one."""
-    i = STEPS.index(Step(step))
-    return STEPS[i + 1] if i + 1 < len(STEPS) else DONE
+    """The step after `step` in its kind's pipeline, or DONE after the last one."""
+    steps = PIPELINES[kind_of(step)]
+    i = steps.index(Step(step))
+    return steps[i + 1] if i + 1 < len(steps) else DONE
 
 
 class Status(StrEnum):

@@ -41,10 +41,10 @@ class Tx:
         return self.conn.execute(self._queries[name], params)
 
     def all(self, name: str, **params: Any) -> list[dict]:
-        return self._run(name, params).fetchall()
+        return cast(list[dict], self._run(name, params).fetchall())      # dict_row
 
     def one(self, name: str, **params: Any) -> dict | None:
-        return self._run(name, params).fetchone()
+        return cast("dict | None", self._run(name, params).fetchone())
 
     def run(self, name: str, **params: Any) -> int:
         return self._run(name, params).rowcount
@@ -78,6 +78,10 @@ class Database:
     def run(self, name: str, **params: Any) -> int:
         with self.tx() as t:
             return t.run(name, **params)
+
+    def ping(self) -> None:
+        """Raises when the database cannot be reached."""
+        self.one("health")
 
     def close(self) -> None:
         self.pool.close()

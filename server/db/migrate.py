@@ -34,7 +34,7 @@ def migrate(url: str, migrations_dir: Path = MIGRATIONS_DIR) -> list[str]:
         conn.execute("alter table public.server_migrations enable row level security")
         done = {r[0] for r in conn.execute("select version from public.server_migrations")}
         by_cli = set()
-        if conn.execute("select to_regclass('supabase_migrations.schema_migrations')").fetchone()[0]:
+        if (conn.execute("select to_regclass('supabase_migrations.schema_migrations')").fetchone() or [None])[0]:
             by_cli = {r[0] for r in conn.execute(
                 "select version from supabase_migrations.schema_migrations")}
         for path in sorted(migrations_dir.glob("*.sql")):

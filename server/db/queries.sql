@@ -1,4 +1,6 @@
 -- Named queries, called by name through server.db. Parameters use psycopg's %(name)s form.
+-- Each query is called from exactly one store module, the one that owns its table
+-- (server/db/jobs.py, videos.py, checkpoints.py, uploads.py); a test keeps it so.
 
 -- name: insert_video
 insert into videos (token, source_kind, source_url, upload_key, source_fingerprint,
@@ -73,8 +75,9 @@ set status = 'running',
     updated_at = now()
 from chosen
 where q.id = chosen.id
-returning q.id, q.video_id, q.pipeline_step, q.attempts, q.max_attempts, q.lease_owner,
-          q.priority, (select token from videos v where v.id = q.video_id) as token;
+returning q.id, q.kind, q.video_id, q.pipeline_step, q.attempts, q.max_attempts, q.lease_owner,
+          q.priority, q.payload,
+          coalesce(q.token, (select token from videos v where v.id = q.video_id)) as token;
 
 -- name: heartbeat
 -- Extends the lease and records progress, only for the lease holder.
@@ -152,13 +155,18 @@ set status = 'cancelled',
     updated_at = now(),
     finished_at = now()
 from videos v
-where v.id = q.video_id and v.token = %(token)s
+where v.id = q.video_id and q.kind = 'video' and v.token = %(token)s
   and q.status in ('queued', 'running', 'retrying')
 returning q.id;
 
 -- name: start_step_run
-insert into step_runs (video_id, step, attempt, worker_id, lease_owner)
-values (%(video_id)s, %(step)s, %(attempt)s, %(worker_id)s, %(owner)s);
+-- Records the attempt and, in the same round trip, reads the job's video (none for kinds
+-- without one).
+with run as (
+    insert into step_runs (job_id, video_id, step, attempt, worker_id, lease_owner)
+    values (%(job_id)s, %(video_id)s, %(step)s, %(attempt)s, %(worker_id)s, %(owner)s)
+)
+select * from videos where id = %(video_id)s;
 
 -- name: finish_step_run
 update step_runs
@@ -168,9 +176,6 @@ where lease_owner = %(owner)s and finished_at is null;
 -- name: step_runs_for_video
 select step, attempt, worker_id, started_at, finished_at, outcome, failure_cause, details
 from step_runs where video_id = %(video_id)s order by id;
-
--- name: video_by_id
-select * from videos where id = %(video_id)s;
 
 -- name: update_video_meta
 update videos
@@ -237,15 +242,10 @@ select v.id as video_id, v.token, v.source_kind, v.source_url, v.title, v.durati
        a.tokens_used as analysis_tokens, s.tokens_used as clip_tokens,
        coalesce(a.cost_usd, 0) + coalesce(s.cost_usd, 0) as cost_usd
 from videos v
-join video_processing_queue q on q.video_id = v.id
+join video_processing_queue q on q.video_id = v.id and q.kind = 'video'
 left join video_analyses a on a.video_id = v.id
 left join video_clip_searches s on s.video_id = v.id
 where v.token = %(token)s;
-
--- name: clip_keys_by_token
-select c.clip_index, c.video_key, c.thumbnail_key
-from video_clips c join videos v on v.id = c.video_id
-where v.token = %(token)s and c.clip_index = %(clip_index)s;
 
 -- name: transcript_by_token
 select t.* from video_transcripts t join videos v on v.id = t.video_id where v.token = %(token)s;
@@ -254,7 +254,8 @@ select t.* from video_transcripts t join videos v on v.id = t.video_id where v.t
 select 1 as ok;
 
 -- name: job_id_by_token
-select q.id from video_processing_queue q join videos v on v.id = q.video_id where v.token = %(token)s;
+select q.id from video_processing_queue q join videos v on v.id = q.video_id
+where v.token = %(token)s and q.kind = 'video';
 
 -- name: set_step_limit
 insert into step_limits (step, max_running) values (%(step)s, %(max_running)s)
@@ -309,29 +310,31 @@ delete from step_runs
 where finished_at < now() - %(days)s::float8 * interval '1 day';
 
 -- name: metrics_jobs
-select pipeline_step as step, status, count(*) as n
-from video_processing_queue group by 1, 2 order by 1, 2;
+select kind, pipeline_step as step, status, count(*) as n
+from video_processing_queue group by 1, 2, 3 order by 1, 2, 3;
 
--- name: metrics_failures
-select step, failure_cause as cause, outcome, count(*) as n
-from step_runs where failure_cause is not null group by 1, 2, 3 order by 1, 2, 3;
-
--- name: metrics_rescues
-select count(*) as n from step_runs where failure_cause = 'worker_lost';
+-- name: metrics_outcomes
+-- Running totals kept by the step_runs trigger: never pruned, so they never go down.
+select step, outcome, failure_cause as cause, n from step_outcome_totals order by 1, 2, 3;
 
 -- name: metrics_durations
--- Cumulative histogram of successful step durations: one row per step and bucket bound.
-select r.step, b.le,
-       count(*) filter (where extract(epoch from r.finished_at - r.started_at) <= b.le) as n
-from step_runs r
-cross join unnest(%(buckets)s::float8[]) as b(le)
-where r.outcome = 'succeeded'
-group by r.step, b.le
-order by r.step, b.le;
+select step, le, n, seconds from step_duration_totals order by step, le;
 
--- name: metrics_duration_totals
-select step, count(*) as n, coalesce(sum(extract(epoch from finished_at - started_at)), 0) as seconds
-from step_runs where outcome = 'succeeded' group by step order by step;
+-- name: enqueue_audio
+insert into video_processing_queue (kind, token, pipeline_step, payload, max_attempts)
+values ('audio_enhance', %(token)s, 'enhance_audio', %(payload)s, %(max_attempts)s)
+returning id;
+
+-- name: audio_job_by_token
+select q.id, q.status, q.pipeline_step, q.progress, q.attempts, q.max_attempts, q.run_after,
+       q.failure_cause, q.failure_details, q.payload, o.storage_key as output_key
+from video_processing_queue q
+left join audio_outputs o on o.job_id = q.id
+where q.token = %(token)s and q.kind = 'audio_enhance';
+
+-- name: save_audio_output
+insert into audio_outputs (job_id, storage_key, duration_s, bytes)
+values (%(job_id)s, %(storage_key)s, %(duration_s)s, %(bytes)s);
 
 -- name: create_upload
 insert into uploads (id, filename, size_bytes) values (%(id)s, %(filename)s, %(size_bytes)s);

@@ -27,7 +27,7 @@ def _frames(src: Path, w: CutWindow, every_s: float = 0.0):
     with av.open(str(src)) as c:
         v = c.streams.video[0]
         v.thread_type = "AUTO"
-        c.seek(int(w.first_pts / float(v.time_base)), stream=v, backward=True)
+        c.seek(int(w.first_pts / float(v.time_base or 1)), stream=v, backward=True)
         for frame in c.decode(v):
             if frame.time is None or frame.time < w.first_pts - eps:
                 continue
@@ -73,6 +73,7 @@ def render_framed(src: Path, w: CutWindow, fmt: str, audio_wav: Path, out: Path,
          "-c:v", "libx264", "-preset", "veryfast", "-crf", "21", "-pix_fmt", "yuv420p",
          "-threads", str(threads), *AAC, "-movflags", "+faststart", str(out)],
         stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdin is not None and proc.stderr is not None
     try:
         for i, (t, rgb) in enumerate(_frames(src, w)):
             if path is None:

@@ -31,7 +31,7 @@ def cut_window(path: Path, start_s: float, end_s: float) -> CutWindow:
     past `end_s`, so only the part of the file around the clip is read."""
     with av.open(str(path)) as c:
         v = c.streams.video[0]
-        tb = float(v.time_base)
+        tb = float(v.time_base or 0)
         fps = float(v.average_rate or v.guessed_rate or 25)
         c.seek(int(max(0.0, start_s - 1.0) / tb), stream=v, backward=True, any_frame=False)
         times, keys, end_pts = [], [], None

@@ -69,9 +69,11 @@ def ebur128(input_args: list[str]) -> tuple[float, float]:
     err = run(["-loglevel", "info", *input_args, "-map", "0:a:0",
                "-af", "ebur128=peak=true", "-f", "null", "-"])
     summary = err[err.rfind("Summary:"):]
-    integrated = re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", summary).group(1)
-    peak = re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary).group(1)
-    return float(integrated), float(peak)
+    integrated = re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", summary)
+    peak = re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary)
+    if integrated is None or peak is None:
+        raise RuntimeError(f"ffmpeg's ebur128 printed no summary: {err[-500:]}")
+    return float(integrated.group(1)), float(peak.group(1))
 
 
 def decode(input_args: list[str], out_wav: Path, channels: int | None = None) -> None:

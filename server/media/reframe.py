@@ -21,7 +21,7 @@ SMOOTH_S = 1.0                # moving-average window
 
 @lru_cache(maxsize=1)
 def _cascade() -> cv2.CascadeClassifier:
-    return cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
+    return cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")  # type: ignore[attr-defined]
 
 
 def detect_face_x(rgb: np.ndarray) -> float | None:

@@ -35,7 +35,7 @@ def _copy_gops(src: Path, key_from: float, key_to: float, expected: int, out: Pa
     `key_to`. With closed GOPs that is exactly the frames shown in [key_from, key_to)."""
     with av.open(str(src)) as inp, av.open(str(out), "w", format="mpegts") as dst:
         v = inp.streams.video[0]
-        tb = float(v.time_base)
+        tb = float(v.time_base or 0)
         ov = dst.add_stream_from_template(v)
         inp.seek(int(key_from / tb), stream=v, backward=True)
         copying, count = False, 0

@@ -11,12 +11,10 @@ from __future__ import annotations
 import random
 import time
 
-from psycopg.types.json import Jsonb
-
-from server.db import Tx
 from server.core.failures import LeaseLost
 from server.core.steps import Step
-from server.pipeline.steps import Save, StepContext
+from server.core.stores import CheckpointWriter, Save
+from server.pipeline.context import StepContext, StepImpl
 
 
 def _pause(ctx: StepContext) -> None:
@@ -31,48 +29,55 @@ def _pause(ctx: StepContext) -> None:
 def download(ctx: StepContext) -> Save:
     _pause(ctx)
     # The lease owner in the key tells tests which claim wrote the checkpoint.
-    key = f"noop/{ctx.job['lease_owner']}"
+    key = f"noop/{ctx.job.lease_owner}"
 
-    def save(tx: Tx) -> None:
-        tx.run("save_media", video_id=ctx.video_id, storage_key=key, bytes=0, sha256="noop",
-               duration_s=1.0, width=None, height=None)
+    def save(w: CheckpointWriter) -> None:
+        w.save_media(video_id=ctx.video_id, storage_key=key, bytes=0, sha256="noop",
+                     duration_s=1.0, width=None, height=None)
     return save
 
 
 def transcribe(ctx: StepContext) -> Save:
     _pause(ctx)
-    return lambda tx: tx.run("save_transcript", video_id=ctx.video_id, engine="noop", model="noop",
-                             language="en", language_probability=1.0, duration_s=1.0,
-                             segments=Jsonb([]), transcribe_seconds=0.0)
+    return lambda w: w.save_transcript(video_id=ctx.video_id, engine="noop", model="noop",
+                                       language="en", language_probability=1.0, duration_s=1.0,
+                                       segments=[], transcribe_seconds=0.0)
 
 
 def classify(ctx: StepContext) -> Save:
     _pause(ctx)
-    return lambda tx: tx.run("save_analysis", video_id=ctx.video_id, analyzer="noop",
-                             content_type="other", confidence=1.0, rationale="", topics=Jsonb([]),
-                             raw_output=Jsonb({}), tokens_used=0, cost_usd=0)
+    return lambda w: w.save_analysis(video_id=ctx.video_id, analyzer="noop",
+                                     content_type="other", confidence=1.0, rationale="", topics=[],
+                                     raw_output={}, tokens_used=0, cost_usd=0)
 
 
 def find_clips(ctx: StepContext) -> Save:
     _pause(ctx)
 
-    def save(tx: Tx) -> None:
-        tx.run("save_clip_search", video_id=ctx.video_id, analyzer="noop", raw_output=Jsonb({}),
-               tokens_used=0, cost_usd=0)
-        tx.run("save_clip", video_id=ctx.video_id, clip_index=0, start_s=0.0, end_s=1.0,
-               title="noop", reason="noop", hook="", score=50)
+    def save(w: CheckpointWriter) -> None:
+        w.save_clip_search(video_id=ctx.video_id, analyzer="noop", raw_output={},
+                           tokens_used=0, cost_usd=0)
+        w.save_clip(video_id=ctx.video_id, clip_index=0, start_s=0.0, end_s=1.0,
+                    title="noop", reason="noop", hook="", score=50)
     return save
 
 
 def render(ctx: StepContext) -> Save:
     _pause(ctx)
     # Like the real render step: each clip is marked rendered under the lease.
-    if not ctx.services.db.one("save_rendered_clip", video_id=ctx.video_id, clip_index=0,
-                               video_key=f"noop/{ctx.job['lease_owner']}.mp4", thumbnail_key=None,
-                               outputs=Jsonb({}), owner=ctx.job["lease_owner"]):
+    if not ctx.services.checkpoints.save_rendered_clip(
+            video_id=ctx.video_id, clip_index=0, video_key=f"noop/{ctx.job.lease_owner}.mp4",
+            thumbnail_key=None, outputs={}, owner=ctx.job.lease_owner):
         raise LeaseLost("lease lost before the clip was recorded")
-    return lambda tx: None
+    return lambda w: None
 
 
-STEPS = {Step.DOWNLOAD: download, Step.TRANSCRIBE: transcribe, Step.CLASSIFY: classify,
-         Step.FIND_CLIPS: find_clips, Step.RENDER: render}
+def enhance_audio(ctx: StepContext) -> Save:
+    _pause(ctx)
+    return lambda w: w.save_audio_output(job_id=ctx.job.id, storage_key=f"noop/{ctx.job.lease_owner}.wav",
+                                         duration_s=1.0, bytes=0)
+
+
+STEPS: dict[Step, StepImpl] = {
+    Step.DOWNLOAD: download, Step.TRANSCRIBE: transcribe, Step.CLASSIFY: classify,
+    Step.FIND_CLIPS: find_clips, Step.RENDER: render, Step.ENHANCE_AUDIO: enhance_audio}

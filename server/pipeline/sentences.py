@@ -213,5 +213,5 @@ def _free_part(first: int, last: int, units: Sequence[Sentence], taken: list[boo
             run_start = None
     if not runs:
         return None
-    best = max(runs, key=lambda r: _duration(*r, units))
-    return best if _duration(*best, units) >= bounds.min_s else None
+    best = max(runs, key=lambda r: _duration(r[0], r[1], units))
+    return best if _duration(best[0], best[1], units) >= bounds.min_s else None

@@ -1,9 +1,9 @@
-"""The five pipeline steps.
+"""The five steps of a video.
 
 A step does its work (no database transaction open meanwhile) and returns a `save`
-function; the runner calls it inside the transaction that advances `pipeline_step`, so a
-checkpoint exists exactly when its step is done. Steps read earlier checkpoints, never
-recompute them.
+function; the runner calls it with a checkpoint writer inside the transaction that
+advances `pipeline_step`, so a checkpoint exists exactly when its step is done. Steps
+read earlier checkpoints (server/pipeline/context.py), never recompute them.
 """
 from __future__ import annotations
 
@@ -11,52 +11,22 @@ import json
 import logging
 import shutil
 import time
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Callable
-
-from psycopg.types.json import Jsonb
 
 from server.adapters.media_probe import inspect_media, sha256_of
-from server.clip_options import SIDECAR_TYPES, render_options
-from server.db import Tx
 from server.core.failures import LeaseLost, StepError, fatal
+from server.core.model import ClipBounds, ClipPlan, Classification, RenderOptions
 from server.core.steps import Step
-from server.core.model import ClipBounds, ClipPlan, Classification, Progress, Transcript
-from server.services import Services
+from server.core.stores import CheckpointWriter, Save
+from server.pipeline.context import StepContext, StepImpl
 
 log = logging.getLogger(__name__)
 
-Save = Callable[[Tx], None]
-
-
-@dataclass
-class StepContext:
-    services: Services
-    job: dict
-    video: dict
-    progress: Progress
-
-    @property
-    def workdir(self) -> Path:
-        return self.services.cfg.data_dir / "work" / self.video["token"]
-
-    @property
-    def video_id(self) -> int:
-        return self.video["id"]
-
-    def checkpoint(self, name: str) -> dict:
-        row = self.services.db.one(name, video_id=self.video_id)
-        if row is None:   # the queue says the earlier step is done, so this is a bug
-            raise RuntimeError(f"missing checkpoint {name} for video {self.video_id}")
-        return row
-
-    def transcript(self) -> Transcript:
-        return Transcript.from_dict(self.checkpoint("transcript_for_video"))
+SIDECAR_TYPES = {".srt": "application/x-subrip", ".vtt": "text/vtt", ".json": "application/json"}
 
 
 def download(ctx: StepContext) -> Save:
     s, cfg, video = ctx.services, ctx.services.cfg, ctx.video
+    assert video is not None
     try:
         if video["source_kind"] == "upload":
             key = video["upload_key"]
@@ -78,70 +48,70 @@ def download(ctx: StepContext) -> Save:
         s.storage.put(key, path, "video/mp4")
         shutil.rmtree(ctx.workdir / "download", ignore_errors=True)
 
-    def save(tx: Tx) -> None:
-        tx.run("save_media", video_id=ctx.video_id, storage_key=key, bytes=size, sha256=digest,
-               duration_s=info.duration_s, width=info.width, height=info.height)
-        tx.run("update_video_meta", video_id=ctx.video_id, title=title, duration_s=info.duration_s,
-               language=None, content_type=None, content_confidence=None)
+    def save(w: CheckpointWriter) -> None:
+        w.save_media(video_id=ctx.video_id, storage_key=key, bytes=size, sha256=digest,
+                     duration_s=info.duration_s, width=info.width, height=info.height)
+        w.update_video_meta(video_id=ctx.video_id, title=title, duration_s=info.duration_s)
     return save
 
 
 def transcribe(ctx: StepContext) -> Save:
     s = ctx.services
-    media = ctx.checkpoint("media_for_video")
+    media = ctx.media()
     started = time.monotonic()
     transcript = s.transcriber.transcribe(s.storage.local_path(media["storage_key"]), ctx.progress)
     elapsed = time.monotonic() - started
     if not transcript.text:
         raise fatal("no_speech", "Whisper found no speech in the video")
 
-    def save(tx: Tx) -> None:
+    def save(w: CheckpointWriter) -> None:
         d = transcript.to_dict()
-        tx.run("save_transcript", video_id=ctx.video_id, engine=d["engine"], model=d["model"],
-               language=d["language"], language_probability=d["language_probability"],
-               duration_s=d["duration_s"], segments=Jsonb(d["segments"]), transcribe_seconds=elapsed)
-        tx.run("update_video_meta", video_id=ctx.video_id, title=None, duration_s=None,
-               language=transcript.language, content_type=None, content_confidence=None)
+        w.save_transcript(video_id=ctx.video_id, engine=d["engine"], model=d["model"],
+                          language=d["language"], language_probability=d["language_probability"],
+                          duration_s=d["duration_s"], segments=d["segments"],
+                          transcribe_seconds=elapsed)
+        w.update_video_meta(video_id=ctx.video_id, language=transcript.language)
     return save
 
 
 def classify(ctx: StepContext) -> Save:
+    assert ctx.video is not None
     result = ctx.services.analyzer.classify(ctx.transcript(), ctx.video["title"])
     ctx.progress(1.0)
 
-    def save(tx: Tx) -> None:
-        tx.run("save_analysis", video_id=ctx.video_id, analyzer=result.analyzer,
-               content_type=result.content_type, confidence=result.confidence,
-               rationale=result.rationale, topics=Jsonb(result.topics), raw_output=Jsonb(result.raw),
-               tokens_used=result.tokens_used, cost_usd=result.cost_usd)
-        tx.run("update_video_meta", video_id=ctx.video_id, title=None, duration_s=None,
-               language=None, content_type=result.content_type,
-               content_confidence=result.confidence)
+    def save(w: CheckpointWriter) -> None:
+        w.save_analysis(video_id=ctx.video_id, analyzer=result.analyzer,
+                        content_type=result.content_type, confidence=result.confidence,
+                        rationale=result.rationale, topics=result.topics, raw_output=result.raw,
+                        tokens_used=result.tokens_used, cost_usd=result.cost_usd)
+        w.update_video_meta(video_id=ctx.video_id, content_type=result.content_type,
+                            content_confidence=result.confidence)
     return save
 
 
 def find_clips(ctx: StepContext) -> Save:
     cfg = ctx.services.cfg
-    row = ctx.checkpoint("analysis_for_video")
+    row = ctx.analysis()
     classification = Classification(row["content_type"], row["confidence"], row["rationale"],
                                      row["topics"], analyzer=row["analyzer"])
     bounds = ClipBounds(cfg.clip_min_s, cfg.clip_max_s, cfg.clip_max_count)
     result = ctx.services.analyzer.find_clips(ctx.transcript(), classification, bounds, ctx.progress)
 
-    def save(tx: Tx) -> None:
-        tx.run("save_clip_search", video_id=ctx.video_id, analyzer=result.analyzer,
-               raw_output=Jsonb(json.loads(json.dumps(result.raw, default=float))),
-               tokens_used=result.tokens_used, cost_usd=result.cost_usd)
+    def save(w: CheckpointWriter) -> None:
+        w.save_clip_search(video_id=ctx.video_id, analyzer=result.analyzer,
+                           raw_output=json.loads(json.dumps(result.raw, default=float)),
+                           tokens_used=result.tokens_used, cost_usd=result.cost_usd)
         for i, c in enumerate(result.clips):
-            tx.run("save_clip", video_id=ctx.video_id, clip_index=i, start_s=c.start_s, end_s=c.end_s,
-                   title=c.title, reason=c.reason, hook=c.hook, score=c.score)
+            w.save_clip(video_id=ctx.video_id, clip_index=i, start_s=c.start_s, end_s=c.end_s,
+                        title=c.title, reason=c.reason, hook=c.hook, score=c.score)
     return save
 
 
 def render(ctx: StepContext) -> Save:
     s = ctx.services
-    media_path = s.storage.local_path(ctx.checkpoint("media_for_video")["storage_key"])
-    clips = s.db.all("clips_for_video", video_id=ctx.video_id)
+    assert ctx.video is not None
+    media_path = s.storage.local_path(ctx.media()["storage_key"])
+    clips = s.checkpoints.clips(ctx.video_id)
     transcript = ctx.transcript()
     options = render_options(ctx.video.get("options") or {}, s.cfg)
     outdir = ctx.workdir / "render"
@@ -152,7 +122,7 @@ def render(ctx: StepContext) -> Save:
         plan = ClipPlan(c["start_s"], c["end_s"], c["title"], c["reason"], c["score"], c["hook"])
         video_file, thumb_file = outdir / f"{c['clip_index']:02d}.mp4", outdir / f"{c['clip_index']:02d}.jpg"
         result = s.renderer.render(media_path, plan, video_file, thumb_file, transcript, options)
-        base = f"videos/{ctx.video['token']}/clips/{c['clip_index']:02d}"
+        base = f"videos/{ctx.job.token}/clips/{c['clip_index']:02d}"
         s.storage.put(base + ".mp4", video_file, "video/mp4")
         s.storage.put(base + ".jpg", thumb_file, "image/jpeg")
         outputs = {"method": result.method, "format": options.format,
@@ -161,16 +131,24 @@ def render(ctx: StepContext) -> Save:
         for kind, path in result.sidecars.items():
             s.storage.put(base + path.suffix, path, SIDECAR_TYPES[path.suffix])
             outputs[kind] = base + path.suffix
-        if not s.db.one("save_rendered_clip", video_id=ctx.video_id, clip_index=c["clip_index"],
-                        video_key=base + ".mp4", thumbnail_key=base + ".jpg", outputs=Jsonb(outputs),
-                        owner=ctx.job["lease_owner"]):
+        if not s.checkpoints.save_rendered_clip(video_id=ctx.video_id, clip_index=c["clip_index"],
+                                                video_key=base + ".mp4", thumbnail_key=base + ".jpg",
+                                                outputs=outputs, owner=ctx.job.lease_owner):
             raise LeaseLost()
         ctx.progress((n + 1) / len(clips))
     shutil.rmtree(ctx.workdir, ignore_errors=True)
-    return lambda tx: None
+    return lambda w: None
 
 
-STEPS: dict[Step, Callable[[StepContext], Save]] = {
+def render_options(stored: dict, cfg) -> RenderOptions:
+    """The options saved with the video (checked at submit); defaults fill what is missing
+    (videos submitted before an option existed)."""
+    return RenderOptions(stored.get("format") or cfg.clip_format,
+                         cfg.clip_captions if stored.get("captions") is None else stored["captions"],
+                         cfg.clip_enhance if stored.get("enhance") is None else stored["enhance"])
+
+
+STEPS: dict[Step, StepImpl] = {
     Step.DOWNLOAD: download, Step.TRANSCRIBE: transcribe, Step.CLASSIFY: classify,
     Step.FIND_CLIPS: find_clips, Step.RENDER: render,
 }

@@ -43,20 +43,39 @@ def test_tokens_are_unrelated(client):
 
 @pytest.mark.parametrize("payload, fragment", [
     ({}, "video_url is required"),
-    ({"video_url": ""}, "non-empty"),
-    ({"video_url": 42}, "non-empty string"),
+    ({"video_url": ""}, "video_url: String should have at least 1 character"),
+    ({"video_url": 42}, "video_url: Input should be a valid string"),
+    ({"video_url": "https://example.com/a\u0000.mp4"}, "video_url must not contain control characters"),
     ({"video_url": "ftp://example.com/a.mp4"}, "http or https"),
     ({"video_url": "file:///etc/passwd"}, "http or https"),
     ({"video_url": "https://"}, "no host"),
     ({"video_url": "https://user:pw@example.com/a.mp4"}, "credentials"),
     ({"video_url": "https://example.com:99999/a"}, "malformed"),
-    ({"video_url": "https://example.com/" + "a" * 3000}, "longer than"),
-    ({"video_url": "https://example.com/a.mp4", "priority": "high"}, "priority"),
+    ({"video_url": "https://example.com/" + "a" * 3000}, "at most 2048 characters"),
+    ({"video_url": "https://example.com/a.mp4", "priority": "high"}, "priority: Input should be a valid integer"),
+    ({"video_url": "https://example.com/a.mp4", "priority": 1.9}, "priority: Input should be a valid integer"),
+    ({"video_url": "https://example.com/a.mp4", "priority": True}, "priority: Input should be a valid integer"),
+    ({"video_url": "https://example.com/a.mp4", "priority": 101}, "priority: Input should be less than or equal to 100"),
+    ({"video_url": "https://example.com/a.mp4", "fromat": "vertical"}, "fromat is not a known field"),
 ])
 def test_bad_json_submissions(client, clean_db, payload, fragment):
     r = client.post("/public/video", json=payload)
     assert r.status_code == 400
     assert fragment in r.json["error"]
+    assert queued(clean_db) == 0
+
+
+@pytest.mark.parametrize("raw", [
+    b'{"video_url": "https://example.com/a.mp4", "priority": 1e400}',
+    b'{"video_url": "https://example.com/a.mp4", "priority": Infinity}',
+    b'{"video_url": "https://example.com/a.mp4", "priority": 1.0}',
+    b'{"video_url": "https://example.com/a\\ud800.mp4"}',             # a lone surrogate
+    b'{"video_url": "https://example.com/a.mp4", "force": "true"}',
+])
+def test_json_types_are_strict(client, clean_db, raw):
+    r = client.post("/public/video", data=raw, content_type="application/json")
+    assert r.status_code == 400, r.json
+    assert "priority" in r.json["error"] or "JSON" in r.json["error"] or "force" in r.json["error"]
     assert queued(clean_db) == 0
 
 
@@ -111,9 +130,10 @@ def test_internal_endpoint_needs_the_bearer_token(client):
     assert client.post("/internal/perform-video-processing").status_code == 401
     r = client.post("/internal/perform-video-processing", headers={"Authorization": "Bearer wrong"})
     assert r.status_code == 401 and "Bearer" in r.json["error"]
-    r = client.post("/internal/perform-video-processing",
-                    headers={"Authorization": f"Bearer {INTERNAL_TOKEN}"}, json={"limit": 0})
-    assert r.status_code == 400
+    for bad in ({"limit": 0}, {"limit": True}, {"limit": 1.5}, {"lmit": 1}):
+        r = client.post("/internal/perform-video-processing",
+                        headers={"Authorization": f"Bearer {INTERNAL_TOKEN}"}, json=bad)
+        assert r.status_code == 400 and next(iter(bad)) in r.json["error"], bad
     r = client.post("/internal/perform-video-processing",
                     headers={"Authorization": f"Bearer {INTERNAL_TOKEN}"})
     assert r.status_code == 202 and r.json["claimed"] == []

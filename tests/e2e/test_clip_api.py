@@ -11,8 +11,8 @@ import psycopg
 import pytest
 import soundfile
 
-from server.api.presenters import status_view
 from server.media.ffmpeg import FFMPEG
+from tests.support import AUTH
 
 
 def stored_options(url, token):
@@ -30,9 +30,10 @@ def test_options_are_checked_and_stored_with_defaults(client, clean_db):
 
 
 @pytest.mark.parametrize("extra,fragment", [
-    ({"format": "portrait"}, "format must be one of landscape, vertical, square"),
-    ({"captions": "maybe"}, "captions must be true or false"),
-    ({"enhance": 3}, "enhance must be true or false"),
+    ({"format": "portrait"}, "format: Input should be 'landscape', 'vertical' or 'square'"),
+    ({"captions": "maybe"}, "captions: Input should be a valid boolean"),
+    ({"enhance": 3}, "enhance: Input should be a valid boolean"),
+    ({"force": "yes"}, "force: Input should be a valid boolean"),
 ])
 def test_bad_options_are_refused(client, clean_db, extra, fragment):
     r = client.post("/public/video", json={"video_url": "https://example.com/a.mp4", **extra})
@@ -51,30 +52,6 @@ def test_upload_form_fields_set_options(client, clean_db, tiny_video):
     assert r.status_code == 400 and "format" in r.json["error"]
 
 
-class Storage:
-    def url(self, key):
-        return "/public/media/" + key
-
-
-def test_status_lists_caption_files_and_manifest():
-    from datetime import datetime, timezone
-    now = datetime.now(timezone.utc)
-    row = {"token": "t", "status": "completed", "pipeline_step": "done", "progress": 0, "attempts": 1,
-           "max_attempts": 5, "run_after": now, "failure_cause": None, "failure_details": None,
-           "title": "x", "source_kind": "upload", "source_url": None, "duration_s": 10, "language": "en",
-           "content_type": "talk", "content_confidence": 1, "analysis_tokens": 0, "clip_tokens": 0,
-           "cost_usd": 0, "created_at": now, "finished_at": now}
-    base = "videos/t/clips/00"
-    clip = {"clip_index": 0, "start_s": 1, "end_s": 20, "title": "c", "reason": "r", "hook": "", "score": 50,
-            "video_key": base + ".mp4", "thumbnail_key": base + ".jpg",
-            "outputs": {"format": "vertical", "method": "reframe", "captions_burned_in": True, "enhanced": False,
-                        "srt": base + ".srt", "vtt": base + ".vtt", "manifest": base + ".json"}}
-    view = status_view(row, [], [clip], Storage(), "http://h")["clips"][0]
-    assert view["srt_url"] == "http://h/public/media/videos/t/clips/00.srt"
-    assert view["vtt_url"].endswith("00.vtt") and view["manifest_url"].endswith("00.json")
-    assert view["format"] == "vertical" and view["method"] == "reframe"
-
-
 def _noisy_speechlike_wav(path, seconds=3.0, rate=48000):
     t = np.arange(int(seconds * rate)) / rate
     tone = 0.3 * np.sin(2 * np.pi * 200 * t) * (np.sin(2 * np.pi * 0.5 * t) > 0)
@@ -83,7 +60,7 @@ def _noisy_speechlike_wav(path, seconds=3.0, rate=48000):
     return t
 
 
-def test_audio_enhancement_endpoint(client, tmp_path):
+def test_audio_enhancement_runs_through_the_queue(client, clean_db, tmp_path):
     t = _noisy_speechlike_wav(tmp_path / "noisy.wav")
     mp3 = tmp_path / "noisy.mp3"
     subprocess.run([FFMPEG, "-loglevel", "error", "-i", str(tmp_path / "noisy.wav"), str(mp3)], check=True)
@@ -91,12 +68,18 @@ def test_audio_enhancement_endpoint(client, tmp_path):
                     content_type="multipart/form-data")
     assert r.status_code == 202, r.json
     token = r.json["token"]
+    waiting = client.get(f"/public/audio/enhance?token={token}")
+    assert waiting.status_code == 202 and waiting.json["status"] == "queued"   # nothing runs it yet
+    claimed = client.post("/internal/perform-video-processing", headers=AUTH).json["claimed"]
+    assert claimed == [{"token": token, "step": "enhance_audio", "attempt": 1}]
     for _ in range(300):
         got = client.get(f"/public/audio/enhance?token={token}")
         if got.status_code != 202:
             break
         time.sleep(0.2)
     assert got.status_code == 200 and got.mimetype == "audio/wav"
+    with psycopg.connect(clean_db) as c:    # an attempt in the history like any step's
+        assert c.execute("select step, outcome from step_runs").fetchall() == [("enhance_audio", "succeeded")]
     out, rate = soundfile.read(io.BytesIO(got.data))
     assert rate == 48000 and abs(len(out) / rate - t[-1]) < 0.2
     gaps = np.sin(2 * np.pi * 0.5 * np.arange(len(out)) / rate) < -0.2     # where only noise plays
@@ -117,3 +100,31 @@ def test_audio_enhancement_unknown_token(client):
     assert client.get("/public/audio/enhance?token=" + "a" * 32).status_code == 404
     assert client.get("/public/audio/enhance?token=../../etc").status_code == 400
     assert "'file'" in client.post("/public/audio/enhance", json={}).json["error"]
+
+
+def test_a_failed_enhancement_says_why(app_config, tmp_path):
+    from server import create_app
+    app = create_app({**app_config, "max_attempts": 1})
+    try:
+        client = app.test_client()
+        _noisy_speechlike_wav(tmp_path / "noisy.wav")
+        r = client.post("/public/audio/enhance", data={"file": (open(tmp_path / "noisy.wav", "rb"), "noisy.wav")},
+                        content_type="multipart/form-data")
+        token = r.json["token"]
+        # The stored input goes bad before a worker gets to it.
+        services = app.extensions["services"]
+        stored = services.storage.local_path(f"audio/{token}/input.wav")
+        stored.write_bytes(b"RIFF" + b"\0" * 100)
+        client.post("/internal/perform-video-processing", headers=AUTH)
+        for _ in range(300):
+            got = client.get(f"/public/audio/enhance?token={token}")
+            if got.status_code != 202:
+                break
+            time.sleep(0.2)
+        assert got.status_code == 422, got.json
+        assert got.json["failure_cause"] == "corrupt_media" and "Invalid data" in got.json["error"]
+    finally:
+        worker = app.extensions.get("worker")
+        if worker is not None:
+            worker.shutdown(grace_s=5)
+        app.extensions["services"].db.close()

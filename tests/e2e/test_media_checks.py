@@ -7,14 +7,14 @@ import io
 
 import pytest
 
-from server.queue import claim
 from server.worker import Worker
+from tests.support.noop_workers import claim
 
 
 def run_download(services):
     worker = Worker(services, steps=("download",), concurrency=1)
     try:
-        [job] = claim(services.db, ("download",), 1, 30)
+        [job] = claim(services, ("download",), 1, 30)
         worker.run_step(job)
     finally:
         worker.shutdown(1)

@@ -10,7 +10,7 @@ import pytest
 
 from tests.support import ROOT
 from server.core.failures import failure_table
-from server.core.steps import DONE, STEPS, Status
+from server.core.steps import DONE, PIPELINES, Kind, Status, Step
 from server.settings import Settings, env_example, markdown_table
 
 
@@ -33,7 +33,35 @@ def _check_values(url: str, table: str, column: str) -> set[str]:
     ("step_limits", "step", set()),
 ])
 def test_step_constraints_match_the_enum(database_url, table, column, extra):
-    assert _check_values(database_url, table, column) == set(STEPS) | extra
+    assert _check_values(database_url, table, column) == set(Step) | extra
+
+
+def test_kinds_match_the_enum_and_every_step_has_one_kind(database_url):
+    assert _check_values(database_url, "video_processing_queue", "kind") == set(Kind)
+    owned = [step for steps in PIPELINES.values() for step in steps]
+    assert sorted(owned) == sorted(Step) and set(PIPELINES) == set(Kind)
+
+
+def test_each_query_has_one_owner_module():
+    """Named queries stay in queries.sql, and only the store that owns a table calls
+    them: every query name appears in exactly one module of server/db/, and nowhere
+    else in server/."""
+    from server.db import load_queries
+    names = set(load_queries())
+    callers: dict[str, set[str]] = {n: set() for n in names}
+    for path in (ROOT / "server").rglob("*.py"):
+        text = path.read_text()
+        for name in re.findall(r"""\.(?:one|all|run)\(\s*["']([a-z_]+)["']""", text):
+            assert name in names, f"{path.relative_to(ROOT)} calls unknown query {name}"
+            callers[name].add(str(path.relative_to(ROOT)))
+        for name in re.findall(r"""["']((?:reuse)_[a-z_]+)["']""", text):
+            callers.setdefault(name, set()).add(str(path.relative_to(ROOT)))
+    unused = sorted(n for n, c in callers.items() if not c)
+    assert unused == [], f"queries nobody calls: {unused}"
+    shared = {n: sorted(c) for n, c in callers.items() if len(c) > 1}
+    assert shared == {}, f"queries called from more than one module: {shared}"
+    outside = {n: sorted(c) for n, c in callers.items() if not all(p.startswith("server/db/") for p in c)}
+    assert outside == {}, f"queries called outside server/db: {outside}"
 
 
 def test_status_constraint_matches_the_enum(database_url):

@@ -10,8 +10,7 @@ import psycopg
 import pytest
 
 from tests.support import ROOT, copy_to
-from tests.support.noop_workers import wait_for
-from server.queue import claim
+from tests.support.noop_workers import claim, wait_for
 from server.worker import Worker
 
 
@@ -39,10 +38,10 @@ def test_worker_that_lost_its_lease_writes_nothing(client, services, clean_db, m
     a = Worker(services, steps=("download",), concurrency=1, worker_id="A")
     b = Worker(services, steps=("download",), concurrency=1, worker_id="B")
     try:
-        [job_a] = claim(services.db, ("download",), 1, 30)
+        [job_a] = claim(services, ("download",), 1, 30)
         with psycopg.connect(clean_db, autocommit=True) as c:   # A stalls past its lease
             c.execute("update video_processing_queue set lease_expires_at = now() - interval '1 second'")
-        [job_b] = claim(services.db, ("download",), 1, 30)
+        [job_b] = claim(services, ("download",), 1, 30)
         assert job_b.id == job_a.id and job_b.lease_owner != job_a.lease_owner and job_b.attempts == 2
 
         assert a.run_step(job_a) is None                         # did the work, could not commit it

@@ -11,6 +11,7 @@ from tests.support.noop_workers import enqueue_noop_jobs, rows, scalar, start_no
 
 STEPS = ("download", "transcribe", "classify", "find_clips", "render")
 CHECKPOINTS = ("video_media", "video_transcripts", "video_analyses", "video_clip_searches")
+KILLS = 8
 
 
 def stop_all(procs) -> list[str]:
@@ -30,14 +31,18 @@ def running_steps_of(db_url, pid) -> int:
 
 
 def test_chaos_sigkill_mid_step_every_job_completes_each_checkpoint_once(clean_db, data_dir):
+    """KILLS workers die mid-step whatever the machine's speed: when the queue runs dry
+    before that, more jobs are queued, so the number of kills never depends on how fast
+    the workers are (the assertions below count the jobs actually queued)."""
     rng = random.Random(1234)
-    tokens = enqueue_noop_jobs(clean_db, 60, max_attempts=20)
-    start = lambda: start_noop_worker(clean_db, data_dir, lease_s="1.5", step_seconds="0.03,0.2")  # noqa: E731
+    tokens = enqueue_noop_jobs(clean_db, 30, max_attempts=20)
+    start = lambda: start_noop_worker(clean_db, data_dir, lease_s="1.5", step_seconds="0.1,0.4")  # noqa: E731
     procs = [start() for _ in range(3)]
     kills = 0
     try:
-        while kills < 12 and scalar(clean_db, "select count(*) from video_processing_queue "
-                                              "where status <> 'completed'"):
+        while kills < KILLS:
+            if not scalar(clean_db, "select count(*) from video_processing_queue where status <> 'completed'"):
+                tokens += enqueue_noop_jobs(clean_db, 10, max_attempts=20)
             i = rng.randrange(len(procs))
             if running_steps_of(clean_db, procs[i].pid):      # only ever kill during a step
                 procs[i].send_signal(signal.SIGKILL)
@@ -50,7 +55,6 @@ def test_chaos_sigkill_mid_step_every_job_completes_each_checkpoint_once(clean_d
                                           "where status = 'completed'") == len(tokens), timeout=240)
     finally:
         stop_all(procs)
-    assert kills >= 3, "the workers finished before enough of them could be killed"
 
     assert rows(clean_db, "select distinct pipeline_step, status from video_processing_queue") == [("done", "completed")]
     # Checkpoint tables have video_id as primary key: a second write would have failed the
@@ -76,7 +80,7 @@ def test_chaos_sigkill_mid_step_every_job_completes_each_checkpoint_once(clean_d
 
 
 def test_worker_paused_past_its_lease_writes_nothing(clean_db, data_dir, services, monkeypatch):
-    from server.queue import claim
+    from tests.support.noop_workers import claim
     from server.worker import Worker
     [token] = enqueue_noop_jobs(clean_db, 1)
     a = start_noop_worker(clean_db, data_dir, steps="download", concurrency=1, lease_s="1",
@@ -87,7 +91,7 @@ def test_worker_paused_past_its_lease_writes_nothing(clean_db, data_dir, service
         services.cfg.noop_step_seconds = "0.01,0.01"
         b = Worker(services, steps=("download",), concurrency=1, worker_id="B", pipeline="noop")
         try:
-            job = wait_for(lambda: claim(services.db, ("download",), 1, 30), timeout=30, interval=0.1)[0]
+            job = wait_for(lambda: claim(services, ("download",), 1, 30), timeout=30, interval=0.1)[0]
             assert b.run_step(job) == "transcribe"
         finally:
             b.shutdown(1)
@@ -108,7 +112,7 @@ def test_worker_paused_past_its_lease_writes_nothing(clean_db, data_dir, service
 
 
 def test_global_cap_holds_across_concurrent_workers(clean_db, data_dir, services):
-    services.db.one("set_step_limit", step="transcribe", max_running=1)
+    services.jobs.set_step_limit("transcribe", 1)
     tokens = enqueue_noop_jobs(clean_db, 8)
     procs = [start_noop_worker(clean_db, data_dir, concurrency=3, lease_s="10", step_seconds="0.15,0.25")
              for _ in range(3)]

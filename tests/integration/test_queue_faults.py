@@ -10,10 +10,9 @@ import psycopg
 import pytest
 
 from scripts.faulty_server import FaultyServer
-from tests.support.noop_workers import enqueue_noop_jobs, rows, scalar, wait_for
+from tests.support.noop_workers import claim, enqueue_noop_jobs, rows, scalar, wait_for
 from server.adapters.downloader_ytdlp import YtDlpDownloader
 from server.core.failures import CAUSES, StepError, backoff_s, fatal, retryable
-from server.queue import claim
 from server.worker import Worker
 
 
@@ -68,7 +67,7 @@ def test_a_fatal_failure_fails_the_job_at_once(services, clean_db, exc, cause):
     w = Worker(services, steps=("download",), concurrency=1, pipeline="noop")
     w.step_impls = {"download": raising(exc)}
     try:
-        [job] = claim(services.db, ("download",), 1, 30)
+        [job] = claim(services, ("download",), 1, 30)
         assert w.run_step(job) is None
     finally:
         w.shutdown(1)
@@ -94,16 +93,16 @@ def test_retryable_failures_back_off_exponentially_then_give_up(services, clean_
     w.rng, twin = random.Random(7), random.Random(7)
     try:
         for attempt in (1, 2, 3):
-            [job] = claim(services.db, ("download",), 1, 30)
+            [job] = claim(services, ("download",), 1, 30)
             assert job.attempts == attempt
             assert w.run_step(job) is None
             status, attempts, got, details, delay = queue(clean_db)
             assert (status, got) == ("retrying", cause)
             assert float(delay) == pytest.approx(backoff_s(attempt, 10.0, 35.0, twin), abs=1e-3)
-            assert claim(services.db, ("download",), 1, 30) == []          # not due yet
+            assert claim(services, ("download",), 1, 30) == []          # not due yet
             with psycopg.connect(clean_db, autocommit=True) as c:          # the clock moves on
                 c.execute("update video_processing_queue set run_after = now()")
-        [job] = claim(services.db, ("download",), 1, 30)
+        [job] = claim(services, ("download",), 1, 30)
         w.run_step(job)
     finally:
         w.shutdown(1)
@@ -132,7 +131,7 @@ def test_retry_after_from_a_provider_sets_the_next_attempt(services, clean_db):
     w = Worker(services, steps=("download",), concurrency=1, pipeline="noop")
     w.step_impls = {"download": raising(retryable("rate_limited", "HTTP 429", retry_after_s=120))}
     try:
-        [job] = claim(services.db, ("download",), 1, 30)
+        [job] = claim(services, ("download",), 1, 30)
         w.run_step(job)
     finally:
         w.shutdown(1)
@@ -145,7 +144,7 @@ def test_claims_follow_priority_then_age(services, clean_db):
     for p in (0, 5, -3, 5, 10, 0):
         order += enqueue_noop_jobs(clean_db, 1, priority=p)
     claimed = []
-    while jobs := claim(services.db, ("download",), 1, 30):
+    while jobs := claim(services, ("download",), 1, 30):
         claimed.append(jobs[0].token)
     expected = [order[i] for i in (4, 1, 3, 0, 5, 2)]
     assert claimed == expected
@@ -153,7 +152,7 @@ def test_claims_follow_priority_then_age(services, clean_db):
 
 def test_per_step_lease_lengths(services, clean_db):
     enqueue_noop_jobs(clean_db, 1)
-    [job] = claim(services.db, ("download",), 1, 30, step_lease_s={"download": 300})
+    [job] = claim(services, ("download",), 1, 30, step_lease_s={"download": 300})
     assert job.lease_s == 300
     left = scalar(clean_db, "select extract(epoch from lease_expires_at - now()) from video_processing_queue")
     assert 250 < float(left) <= 300
@@ -171,7 +170,7 @@ def test_cancel_stops_a_running_step_within_a_heartbeat(client, services, clean_
         assert r.status_code == 200 and r.json["status"] == "cancelled"
         assert w.wait_idle(10), "the step kept running after the cancel"
         assert client.post("/public/video/cancel", json={"token": token}).status_code == 409
-        assert claim(services.db, ("download",), 1, 30) == []            # never resumed
+        assert claim(services, ("download",), 1, 30) == []            # never resumed
     finally:
         w.shutdown(1)
     assert rows(clean_db, "select outcome from step_runs") == [("cancelled",)]
@@ -221,11 +220,10 @@ def test_old_attempt_history_is_pruned(services, clean_db):
     w = Worker(services, steps=("download",), concurrency=1, pipeline="noop")
     try:
         for _ in range(2):
-            [job] = claim(services.db, ("download",), 1, 30)
-            services.db.one("release", id=job.id, owner=job.lease_owner)
-            services.db.run("start_step_run", video_id=job.video_id, step="download", attempt=1,
-                            worker_id="x", owner=job.lease_owner)
-            services.db.run("finish_step_run", owner=job.lease_owner, outcome="released", cause=None, details=None)
+            [job] = claim(services, ("download",), 1, 30)
+            services.jobs.release(job)
+            services.jobs.start_attempt(job, "x")
+            services.jobs.finish_attempt(job, "released", None, None)
         with psycopg.connect(clean_db, autocommit=True) as c:
             c.execute("update step_runs set finished_at = now() - interval '40 days' where id = 1")
         services.cfg.step_runs_retention_days = 30.0

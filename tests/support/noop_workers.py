@@ -37,6 +37,11 @@ def enqueue_noop_jobs(db_url, n, *, max_attempts=5, priority=0) -> list[str]:
     return tokens
 
 
+def claim(services, steps, limit, lease_s, step_lease_s=None, job_id=None):
+    """A claim straight through the queue's store, as a worker's would be."""
+    return services.jobs.claim(tuple(steps), limit, lease_s, step_lease_s or {}, job_id=job_id)
+
+
 def wait_for(predicate, timeout=120, interval=0.2):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -65,5 +65,7 @@ def check_clips(client, body: dict, transcript: dict) -> None:
         inside = [w for w in all_words if c["start_s"] <= (w["start"] + w["end"]) / 2 < c["end_s"]]
         assert [w["word"] for w in manifest["words"]] == [w["word"].strip() for w in inside]
         assert all(abs(m["source_start"] - w["start"]) < 0.002 for m, w in zip(manifest["words"], inside))
+    # The status lists clips by index, and the index is the rank: best score first.
+    assert [c["index"] for c in clips] == list(range(len(clips)))
     scores = [c["score"] for c in clips]
-    assert scores == sorted(scores, reverse=True) or [c["index"] for c in clips] == list(range(len(clips)))
+    assert scores == sorted(scores, reverse=True), scores

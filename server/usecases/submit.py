@@ -1,0 +1,135 @@
+"""Submitting a video: the one path every source takes (a URL from the API or the CLI, a
+file uploaded in one request, a completed chunked upload, a file named on the CLI), so
+every source gets the same checks before anything is queued."""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from server.core.failures import StepError
+from server.core.model import RenderOptions
+from server.core.urls import UnsafeUrl, check_url
+from server.services import Services
+from server.usecases import Refused
+
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f]")
+# Stored sources get a content type from their name, never from what a client declared.
+SOURCE_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime",
+                ".webm": "video/webm", ".mkv": "video/x-matroska", ".mp3": "audio/mpeg",
+                ".m4a": "audio/mp4", ".wav": "audio/wav", ".flac": "audio/flac"}
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)        # 192 random bits, independent of any id
+
+
+def printable(text: str) -> str:
+    """User-supplied names without control characters (Postgres refuses NUL in text)."""
+    return _UNPRINTABLE.sub("", text)
+
+
+@dataclass
+class SubmitOptions:
+    """What a submitter may choose (the API models check the values; None: the default)."""
+    priority: int = 0
+    force: bool = False             # redo download and transcript even if a checkpoint exists
+    format: str | None = None
+    captions: bool | None = None
+    enhance: bool | None = None
+    idempotency_key: str | None = None
+
+    def stored(self, s: Services) -> dict:
+        """The options saved with the video: render options with the defaults filled in."""
+        c = s.cfg
+        render = RenderOptions(self.format or c.clip_format,
+                               c.clip_captions if self.captions is None else self.captions,
+                               c.clip_enhance if self.enhance is None else self.enhance)
+        return {**render.to_dict(), **({"force": True} if self.force else {})}
+
+
+def submit_url(s: Services, url: str, opts: SubmitOptions) -> str:
+    """Checks the URL (scheme, host, public addresses) and queues it. Returns the token."""
+    try:
+        fingerprint = check_url(url, allow_private=s.cfg.allow_private_urls)
+    except UnsafeUrl as e:
+        raise Refused("invalid", str(e), field="video_url") from None
+    return s.videos.create(token=new_token(), source_kind="url", source_url=url.strip(),
+                           upload_key=None, fingerprint=fingerprint,
+                           idempotency_key=opts.idempotency_key, title=None,
+                           options=opts.stored(s), priority=opts.priority,
+                           max_attempts=s.cfg.max_attempts)
+
+
+def submit_file(s: Services, path: Path, *, filename: str, opts: SubmitOptions,
+                sha256: str | None = None) -> str:
+    """A complete local file: refuses what is not a usable video within the limits, else
+    moves it into storage and queues it. Returns the token."""
+    try:
+        info = s.prober.probe(path)          # refuse what is not media before queueing it
+        s.prober.check_complete(path, info.duration_s)
+    except StepError as e:
+        raise Refused("unsupported", f"the upload is not a usable video: {e}") from None
+    if info.duration_s > s.cfg.max_duration_s:
+        raise Refused("too_large", f"the video lasts {info.duration_s:.0f} s; "
+                                   f"the limit is {s.cfg.max_duration_s:.0f} s")
+    digest = sha256 or s.prober.sha256_of(path)
+    token = new_token()
+    suffix = upload_suffix(filename)
+    key = f"uploads/{token}/source{suffix}"
+    s.storage.put(key, path, SOURCE_TYPES.get(suffix, "application/octet-stream"))
+    return s.videos.create(token=token, source_kind="upload", source_url=None, upload_key=key,
+                           fingerprint="sha256:" + digest, idempotency_key=opts.idempotency_key,
+                           title=printable(Path(filename).stem)[:200] or None,
+                           options=opts.stored(s), priority=opts.priority,
+                           max_attempts=s.cfg.max_attempts)
+
+
+def submit_local_file(s: Services, source: Path, opts: SubmitOptions) -> str:
+    """The CLI's file: staged as a copy (the user's file stays), then like an upload."""
+    if not source.is_file():
+        raise Refused("invalid", f"{source.name} is neither an http(s) URL nor a file")
+    with staging_dir(s) as folder:
+        staged = folder / f"source{upload_suffix(source.name)}"
+        shutil.copyfile(source, staged)
+        return submit_file(s, staged, filename=source.name, opts=opts)
+
+
+def upload_suffix(filename: str) -> str:
+    suffix = Path(filename).suffix.lower()[:8]
+    return suffix if suffix.isascii() and suffix[1:].isalnum() else ".bin"
+
+
+class staging_dir:
+    """A private folder under DATA_DIR/uploads for a file on its way into storage,
+    removed afterwards whatever happened."""
+
+    def __init__(self, s: Services):
+        self.path = s.cfg.data_dir / "uploads" / new_token()
+
+    def __enter__(self) -> Path:
+        self.path.mkdir(parents=True)
+        return self.path
+
+    def __exit__(self, *exc: object) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def receive(stream: IO[bytes], dest: Path, limit: int, what: str = "file") -> tuple[str, int]:
+    """Copies a request body to `dest` without holding it in memory; refuses an empty
+    one or one over `limit` bytes. Returns its SHA-256 and size."""
+    digest, size = hashlib.sha256(), 0
+    with open(dest, "wb") as out:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            size += len(chunk)
+            if size > limit:
+                raise Refused("too_large", f"the {what} is larger than {limit} bytes")
+            digest.update(chunk)
+            out.write(chunk)
+    if size == 0:
+        raise Refused("invalid", f"the uploaded {what} is empty")
+    return digest.hexdigest(), size

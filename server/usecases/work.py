@@ -1,0 +1,127 @@
+"""The worker's side of a job: claim it, run its step, then exactly one ending: advance
+with the step's checkpoint, reuse an earlier submission's checkpoint, retry later, fail,
+or release. Every ending is fenced by the lease, so a worker that lost its lease writes
+nothing. The same functions serve every kind of job."""
+from __future__ import annotations
+
+import logging
+import random
+
+from server.core.failures import Cancelled, LeaseLost, ShuttingDown, backoff_s, classify
+from server.core.jobs import Job, Lease
+from server.core.steps import Step, next_step
+from server.core.stores import CheckpointWriter
+from server.pipeline.context import StepContext, StepImpl
+from server.services import Services
+
+log = logging.getLogger(__name__)
+
+# Steps whose checkpoint an earlier submission of the same source can lend a new one.
+REUSABLE = (Step.DOWNLOAD, Step.TRANSCRIBE)
+DETAILS_MAX = 8000
+
+
+def claim(s: Services, steps: tuple[str, ...], limit: int, job_id: int | None = None) -> list[Job]:
+    """Up to `limit` due jobs of `steps` (or the job `job_id`), each under a fresh lease."""
+    return s.jobs.claim(steps, limit, s.cfg.lease_s, {st: s.cfg.lease_for(st) for st in steps},
+                        job_id=job_id)
+
+
+class _NothingToReuse(Exception):
+    pass
+
+
+def run_step(s: Services, job: Job, lease: Lease, impls: dict[Step, StepImpl], worker_id: str,
+             rng: random.Random) -> str | None:
+    """Runs one claimed step under `lease`; returns the next step when this one advanced."""
+    extra = {"job": job.token, "step": job.pipeline_step, "attempt": job.attempts}
+    video = s.jobs.start_attempt(job, worker_id)
+    log.info("step started", extra=extra)
+    try:
+        if job.attempts > job.max_attempts:
+            fail(s, job, "attempts_exhausted",
+                 f"{job.pipeline_step} was attempted {job.attempts - 1} times and its "
+                 "workers died or lost their lease each time")
+            return None
+        following = next_step(job.pipeline_step)
+        if not ((video or {}).get("options") or {}).get("force") and reuse(s, job, lease, following):
+            log.info("step reused an earlier submission's checkpoint", extra=extra)
+            return following
+        save = impls[Step(job.pipeline_step)](StepContext(s, job, video, lease.report))
+        lease.check()
+        lease.state = "finishing"    # stop beating: the advance below ends the lease
+        if not s.jobs.advance(job, following, save):
+            raise LeaseLost("lease lost before the checkpoint was written")
+        log.info("step succeeded", extra=extra)
+        return following
+    except LeaseLost as e:
+        _record(s, job, "lease_lost", "lease_lost", str(e))
+        log.warning("lease lost; abandoning the step", extra=extra)
+    except Cancelled:
+        _record(s, job, "cancelled", "cancelled", "cancelled while running")
+        log.info("step cancelled", extra=extra)
+    except ShuttingDown:
+        release(s, job)
+    except Exception as e:
+        retry_or_fail(s, job, e, rng, extra)
+    return None
+
+
+def reuse(s: Services, job: Job, lease: Lease, following: str) -> bool:
+    """Copies the checkpoint of an earlier submission of the same source, if there is one,
+    and advances in the same transaction."""
+    if job.pipeline_step not in REUSABLE or job.video_id is None:
+        return False
+    video_id = job.video_id
+
+    def save(w: CheckpointWriter) -> None:
+        if not w.reuse(job.pipeline_step, video_id):
+            raise _NothingToReuse()           # rolls the advance back
+    lease.state = "finishing"
+    try:
+        advanced = s.jobs.advance(job, following, save, outcome="reused",
+                                  details="checkpoint copied from an earlier submission of the same source")
+    except _NothingToReuse:
+        lease.state = "held"
+        return False
+    if not advanced:
+        raise LeaseLost("lease lost before the reused checkpoint was written")
+    return True
+
+
+def retry_or_fail(s: Services, job: Job, exc: Exception, rng: random.Random,
+                  extra: dict | None = None) -> None:
+    """Classifies the failure: retryable ones wait their backoff until max_attempts, the
+    others fail the job at once. Either way `failure_cause` and `failure_details` say why."""
+    f = classify(exc)
+    if f.retryable and job.attempts < job.max_attempts:
+        delay = backoff_s(job.attempts, s.cfg.backoff_base_s, s.cfg.backoff_max_s, rng,
+                          f.retry_after_s)
+        written = s.jobs.retry_later(job, delay, f.cause, f.details[:DETAILS_MAX])
+        outcome = "retrying"
+        log.warning("step failed (%s); retrying in %.1f s", f.cause, delay, extra=extra)
+    else:
+        details = f.details if not f.retryable else \
+            f"gave up after {job.attempts} attempts; last error: {f.details}"
+        written = s.jobs.fail(job, f.cause, details[:DETAILS_MAX])
+        outcome = "failed"
+        log.error("step failed for good (%s)", f.cause, extra=extra)
+    _record(s, job, outcome if written else "lease_lost", f.cause, f.details[:DETAILS_MAX])
+
+
+def fail(s: Services, job: Job, cause: str, details: str) -> None:
+    s.jobs.fail(job, cause, details)
+    _record(s, job, "failed", cause, details)
+
+
+def release(s: Services, job: Job) -> None:
+    """Hands the job back untouched (the worker is stopping); the attempt does not count."""
+    s.jobs.release(job)
+    _record(s, job, "released", None, "worker shut down; lease released")
+
+
+def _record(s: Services, job: Job, outcome: str, cause: str | None, details: str | None) -> None:
+    try:
+        s.jobs.finish_attempt(job, outcome, cause, details)
+    except Exception:
+        log.exception("could not record the step outcome")

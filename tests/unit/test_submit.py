@@ -1,0 +1,91 @@
+"""Submitting: the one path every source takes, over in-memory stores."""
+from __future__ import annotations
+
+import pytest
+
+from server.usecases import Refused
+from server.usecases.submit import SubmitOptions, submit_file, submit_local_file, submit_url
+from tests.support.fakes import fake_services
+
+
+@pytest.fixture
+def s(tmp_path):
+    return fake_services(tmp_path, allow_private_urls=True, max_duration_s=100.0)
+
+
+def media(tmp_path, name="talk.mp4", data=b"MEDIA 30 rest of the file"):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def test_a_url_is_queued_with_its_options_and_the_defaults_filled_in(s):
+    token = submit_url(s, " https://Example.com:443/talk.mp4?b=2&a=1 ", SubmitOptions(format="vertical", priority=7))
+    [video] = s.videos.rows.values()
+    assert video["token"] == token and video["source_url"] == "https://Example.com:443/talk.mp4?b=2&a=1"
+    assert video["source_fingerprint"] == "https://example.com/talk.mp4?a=1&b=2"
+    assert video["options"] == {"format": "vertical", "captions": True, "enhance": False}
+    [job] = s.jobs.rows.values()
+    assert (job["status"], job["pipeline_step"], job["priority"]) == ("queued", "download", 7)
+
+
+def test_force_is_stored_only_when_asked(s):
+    submit_url(s, "https://example.com/a.mp4", SubmitOptions(force=True))
+    assert [v["options"].get("force") for v in s.videos.rows.values()] == [True]
+
+
+@pytest.mark.parametrize("url, words", [("ftp://example.com/a", "http or https"),
+                                        ("https://u:p@example.com/a", "credentials")])
+def test_an_unsafe_url_is_refused_and_nothing_is_queued(s, url, words):
+    with pytest.raises(Refused) as e:
+        submit_url(s, url, SubmitOptions())
+    assert e.value.reason == "invalid" and words in e.value.message
+    assert s.jobs.rows == {}
+
+
+def test_private_addresses_are_refused_unless_allowed(tmp_path):
+    s = fake_services(tmp_path, allow_private_urls=False)
+    with pytest.raises(Refused) as e:
+        submit_url(s, "http://127.0.0.1/a.mp4", SubmitOptions())
+    assert "non-public" in e.value.message and s.jobs.rows == {}
+
+
+def test_the_same_idempotency_key_returns_the_first_token(s):
+    a = submit_url(s, "https://example.com/a.mp4", SubmitOptions(idempotency_key="k"))
+    b = submit_url(s, "https://example.com/b.mp4", SubmitOptions(idempotency_key="k"))
+    assert a == b and len(s.jobs.rows) == 1
+
+
+def test_a_file_is_stored_under_its_token_and_fingerprinted_by_content(s, tmp_path):
+    path = media(tmp_path)
+    token = submit_file(s, path, filename="My\x01 Talk.MP4", opts=SubmitOptions())
+    [video] = s.videos.rows.values()
+    assert video["upload_key"] == f"uploads/{token}/source.mp4" and video["title"] == "My Talk"
+    assert video["source_fingerprint"] == "sha256:" + s.prober.sha256_of(s.storage.local_path(video["upload_key"]))
+    assert s.storage.types[video["upload_key"]] == "video/mp4"     # from the name, not the client
+
+
+@pytest.mark.parametrize("data, reason, words", [
+    (b"not media at all", "unsupported", "not a usable video"),
+    (b"MEDIA-CUT 30", "unsupported", "cut short"),
+    (b"MEDIA 500", "too_large", "the limit is 100 s"),
+])
+def test_files_that_are_not_usable_videos_are_refused(s, tmp_path, data, reason, words):
+    with pytest.raises(Refused) as e:
+        submit_file(s, media(tmp_path, data=data), filename="x.mp4", opts=SubmitOptions())
+    assert (e.value.reason, words in e.value.message) == (reason, True)
+    assert s.jobs.rows == {} and not (tmp_path / "storage").exists()
+
+
+def test_the_cli_file_gets_the_same_checks_as_an_upload(s, tmp_path):
+    # The CLI used to queue any file with an audio stream, whatever its length.
+    with pytest.raises(Refused) as e:
+        submit_local_file(s, media(tmp_path, data=b"MEDIA 500"), SubmitOptions())
+    assert e.value.reason == "too_large"
+    path = media(tmp_path, "keep.mp4")
+    token = submit_local_file(s, path, SubmitOptions(enhance=True))
+    assert path.exists()                                    # the user's file stays where it was
+    [video] = s.videos.rows.values()
+    assert video["token"] == token and video["options"]["enhance"] is True
+    with pytest.raises(Refused):
+        submit_local_file(s, tmp_path / "missing.mp4", SubmitOptions())
