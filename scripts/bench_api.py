@@ -165,18 +165,16 @@ def main() -> None:
         print(f"server: {args.url}; load average {load()}")
         measure(args.url.rstrip("/"), args.clients, args.slow, args.seconds, args.timeout)
         return
-    from scripts.live_server import live_server, stop_embedded_postgres
+    from scripts.live_server import live_server
+    from server.db.embedded import stopped_on_exit
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp) / "data"
-        try:
-            with live_server(data_dir) as srv:
-                workers = len(srv.worker_processes())
-                print(f"server: python -m server serve from {ROOT}, {workers} workers, "
-                      f"GUNICORN_THREADS={os.environ.get('GUNICORN_THREADS', 4)}; "
-                      f"load average {load()}")
-                measure(srv.url, args.clients, args.slow, args.seconds, args.timeout)
-        finally:
-            stop_embedded_postgres(data_dir)
+        with stopped_on_exit(data_dir), live_server(data_dir) as srv:
+            workers = len(srv.worker_processes())
+            print(f"server: python -m server serve from {ROOT}, {workers} workers, "
+                  f"GUNICORN_THREADS={os.environ.get('GUNICORN_THREADS', 4)}; "
+                  f"load average {load()}")
+            measure(srv.url, args.clients, args.slow, args.seconds, args.timeout)
 
 
 if __name__ == "__main__":

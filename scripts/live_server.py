@@ -89,17 +89,3 @@ def live_server(data_dir: Path, database_url: str | None = None, **settings: str
         out = stop(proc)
     assert proc.returncode == 0, out
 
-
-def stop_embedded_postgres(data_dir: Path, timeout_s: float = 30.0) -> None:
-    """Stops the embedded Postgres a server started under `data_dir` (it outlives the
-    server by design, so that the next start reuses it). Immediate shutdown: for a
-    throwaway DATA_DIR only."""
-    pid_file = data_dir / "postgres" / "postmaster.pid"
-    if not pid_file.exists():
-        return
-    try:
-        postmaster = psutil.Process(int(pid_file.read_text().split()[0]))
-        postmaster.send_signal(signal.SIGQUIT)
-        postmaster.wait(timeout_s)
-    except psutil.NoSuchProcess:
-        pass

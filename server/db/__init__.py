@@ -58,8 +58,11 @@ class Database:
         # pooler (pgbouncer, Supavisor port 6543) cannot keep across transactions.
         kwargs = {"row_factory": dict_row, "autocommit": False,
                   "prepare_threshold": None if transaction_pooler else 5}
+        # check: a connection handed out is tested first (one round trip), because a pooler
+        # (Supavisor, pgbouncer) or the server may have closed it while it sat in the pool.
         self.pool = ConnectionPool(url, min_size=0, max_size=pool_size, kwargs=kwargs,
-                                   open=True, timeout=30, name="clips")
+                                   open=True, timeout=30, name="clips",
+                                   check=ConnectionPool.check_connection)
 
     @contextmanager
     def tx(self) -> Iterator[Tx]:

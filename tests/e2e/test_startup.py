@@ -8,7 +8,8 @@ import time
 from pathlib import Path
 
 from tests.support import ROOT
-from scripts.live_server import free_port, server_env, stop, stop_embedded_postgres, wait_healthy
+from scripts.live_server import free_port, server_env, stop, wait_healthy
+from server.db import embedded
 
 ROUNDS = 10
 
@@ -47,7 +48,7 @@ def test_serve_and_workers_start_together_on_a_new_data_dir(tmp_path):
                 proc.terminating = True         # type: ignore[attr-defined]
             for proc, _ in procs:
                 stop(proc)
-            stop_embedded_postgres(data_dir)
+            embedded.stop(data_dir)
         for proc, log in procs:
             assert proc.returncode == 0, f"round {n}: {proc.args} exited {proc.returncode}:\n{log.read_text()}"
             assert "Traceback" not in log.read_text(), f"round {n}:\n{log.read_text()}"

@@ -7,7 +7,7 @@ from pathlib import Path
 import psycopg
 
 from server.db import resolve_database_url
-from scripts.live_server import stop_embedded_postgres
+from server.db import embedded
 
 
 def test_the_folder_appearing_between_check_and_create_is_harmless(tmp_path, monkeypatch):
@@ -29,4 +29,4 @@ def test_the_folder_appearing_between_check_and_create_is_harmless(tmp_path, mon
             assert conn.execute("select 1").fetchone() == (1,)
     finally:
         monkeypatch.undo()
-        stop_embedded_postgres(data_dir)
+        embedded.stop(data_dir)
