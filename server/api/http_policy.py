@@ -1,5 +1,6 @@
 """What every public response goes through: per-client rate limits, a body-size cap per
-endpoint, Range headers the file responses can honour, security headers and CORS.
+endpoint, the caller's API key (server/api/auth.py), Range headers the file responses can
+honour, security headers and CORS.
 
 Body limits are counted as the body is read, whatever its framing (Content-Length or
 chunked): `CappedInput` raises 413 on the first byte past the limit, so a chunked body
@@ -24,6 +25,7 @@ from flask import Flask, g, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.http import parse_range_header
 
+from server.api import auth
 from server.usecases.uploads import MAX_CHUNK_BYTES
 from server.settings import Settings
 
@@ -164,7 +166,10 @@ def install(app: Flask, cfg: Settings) -> None:
         request.environ["wsgi.input"] = CappedInput(request.environ["wsgi.input"],
                                                     g.body_limit.max_bytes)
         drop_unusable_range(request.environ)
-        bucket = buckets.get(_LIMITED.get(request.endpoint, ""))
+        refused = auth.identify()          # a request with an API key obeys the key's rate instead
+        if refused is not None:
+            return refused
+        bucket = None if g.api_key else buckets.get(_LIMITED.get(request.endpoint, ""))
         if bucket is None or request.method == "OPTIONS":
             return None
         wait = bucket.take(client_address(cfg.trusted_proxy_count))
@@ -192,7 +197,8 @@ def install(app: Flask, cfg: Settings) -> None:
         if origin and ("*" in origins or origin in origins) and request.path.startswith(("/public/", "/openapi.json")):
             h["Access-Control-Allow-Origin"] = "*" if "*" in origins else origin
             h["Access-Control-Allow-Methods"] = "GET, POST, PUT, OPTIONS"
-            h["Access-Control-Allow-Headers"] = "Content-Type, Content-Range, Idempotency-Key"
+            h["Access-Control-Allow-Headers"] = ("Authorization, Content-Type, Content-Range, "
+                                                 "Idempotency-Key")
             h["Access-Control-Expose-Headers"] = "Retry-After, Range"
             h["Access-Control-Max-Age"] = "600"
             h.add("Vary", "Origin")
