@@ -73,13 +73,21 @@ def _window_scores(user: str) -> dict:
 
 
 def _refine(user: str) -> dict:
+    """Clips as proposed, written up as prompt clip_refine.v2 asks: the title is the question
+    the clip asks, or its whole first sentence (which may be too long: the analyzer must
+    hold it to the title rules); the hook is the opening line; the reason names the
+    passage's most frequent long words and its question."""
     texts = {i: s for i, _, s in _sentences(user)}
     clips = []
     for a, b, score in CANDIDATE.findall(user):
-        first = texts[int(a)]
+        span = [texts[k] for k in range(int(a), int(b) + 1) if k in texts]
+        question = next((s for s in span if s.endswith("?")), None)
+        words = Counter(w for s in span for w in WORD.findall(s.lower()) if len(w) > 6)
+        subject = " and ".join(w for w, _ in words.most_common(2)) or "this passage"
+        found = f'answers "{question}"' if question else f"sentences {a}-{b} make one point"
         clips.append({"start_sentence": int(a), "end_sentence": int(b),
-                      "title": " ".join(first.split()[:7]).rstrip(".,?!"), "hook": first,
-                      "reason": "Fake model: the candidate as proposed.", "score": int(score)})
+                      "title": (question or span[0]).rstrip("."), "hook": span[0],
+                      "reason": f"About {subject}: {found}.", "score": int(score)})
     return {"clips": clips}
 
 

@@ -17,7 +17,9 @@ class Transcriber(Protocol):
     name: str
     model: str
 
-    def transcribe(self, media: Path, progress: Progress) -> Transcript: ...
+    def transcribe(self, media: Path, progress: Progress, language: str | None = None) -> Transcript:
+        """`language` forces one language; None: the configured one, else detected per
+        stretch of speech."""
 
 
 class Analyzer(Protocol):
@@ -25,8 +27,11 @@ class Analyzer(Protocol):
 
     def classify(self, transcript: Transcript, title: str | None) -> Classification: ...
 
+    # `media` is the stored source (a local file), for analyzers that listen to the audio
+    # as well as read the words; None when it is not at hand.
     def find_clips(self, transcript: Transcript, classification: Classification,
-                   bounds: ClipBounds, progress: Progress) -> ClipAnalysis: ...
+                   bounds: ClipBounds, progress: Progress,
+                   media: Path | None = None) -> ClipAnalysis: ...
 
 
 class Renderer(Protocol):

@@ -115,6 +115,25 @@ def clip_budget(sentences: Sequence[Sentence], bounds: ClipBounds) -> int:
     return min(bounds.max_clips, max(1, by_length, by_room))
 
 
+def shortfall_notice(sentences: Sequence[Sentence], bounds: ClipBounds, clips: int) -> str:
+    """Why a transcript gave fewer than bounds.max_clips clips, in words ("" if it did not)."""
+    if clips >= bounds.max_clips:
+        return ""
+    speech = speech_seconds(sentences)
+    if speech <= 0:
+        return "No speech was transcribed, so there is nothing to clip."
+    if sentences[-1].end - sentences[0].start < bounds.min_s:
+        return (f"The speech lasts {sentences[-1].end - sentences[0].start:.0f} s, shorter than "
+                f"the {bounds.min_s:.0f} s a clip must last.")
+    budget = clip_budget(sentences, bounds)
+    if clips >= budget:
+        return (f"{speech:.0f} s of speech makes room for {budget} clip{'s' * (budget > 1)}: one "
+                f"per {SPEECH_PER_CLIP_S / 60:.0f} minutes of speech, up to {SHORT_VIDEO_CLIPS} "
+                f"in a short video.")
+    return (f"Only {clips} passage{'s' * (clips != 1)} could stand alone between "
+            f"{bounds.min_s:.0f} and {bounds.max_s:.0f} s without overlapping another.")
+
+
 def snap_and_bound(candidates: Sequence[ClipPlan], sentences: Sequence[Sentence],
                    bounds: ClipBounds) -> list[ClipPlan]:
     """Final clips from rough candidates.
@@ -125,7 +144,8 @@ def snap_and_bound(candidates: Sequence[ClipPlan], sentences: Sequence[Sentence]
        one under min_s takes in the following sentence, or else the preceding one, while it
        stays under max_s. A clip that still misses the bounds is dropped.
     3. De-duplicate: by descending score, a clip overlapping better ones shrinks to its
-       longest stretch of free sentences, and is dropped if that is under min_s.
+       longest stretch of free sentences, and is dropped if that is under min_s. Among
+       equal scores, the candidate farthest from the clips already kept goes first.
     4. Cap at `clip_budget`. Scores are clamped to 0..100; an empty hook becomes the
        clip's opening sentence.
 
@@ -137,9 +157,10 @@ def snap_and_bound(candidates: Sequence[ClipPlan], sentences: Sequence[Sentence]
     budget = clip_budget(units, bounds)
     taken = [False] * len(units)
     clips: list[ClipPlan] = []
-    for cand in sorted(candidates, key=lambda c: c.score, reverse=True):
-        if len(clips) >= budget:
-            break
+    pending = list(candidates)
+    while pending and len(clips) < budget:
+        cand = _next_best(pending, clips)
+        pending.remove(cand)
         span = _snap(cand, units)
         span = span and _bound(*span, units, bounds)
         span = span and _free_part(*span, units, taken, bounds)
@@ -151,6 +172,21 @@ def snap_and_bound(candidates: Sequence[ClipPlan], sentences: Sequence[Sentence]
                              score=min(100.0, max(0.0, cand.score)),
                              hook=cand.hook or units[first].text))
     return clips
+
+
+def _next_best(pending: list[ClipPlan], clips: list[ClipPlan]) -> ClipPlan:
+    """The best-scored candidate; among equal scores, the one farthest from the clips
+    already kept. Models score in round numbers and often tie, and a tie says nothing about
+    position: taking the earliest would favour the start of the talk."""
+    top = max(c.score for c in pending)
+    tied = [c for c in pending if c.score == top]
+    if len(tied) == 1 or not clips:
+        return tied[0]
+
+    def distance(c: ClipPlan) -> float:
+        middle = (c.start_s + c.end_s) / 2
+        return min(abs(middle - (k.start_s + k.end_s) / 2) for k in clips)
+    return max(tied, key=distance)
 
 
 def _fit_sentences(sentences: Sequence[Sentence], max_s: float) -> list[Sentence]:
@@ -203,7 +239,8 @@ def _bound(first: int, last: int, units: Sequence[Sentence],
 
 def _free_part(first: int, last: int, units: Sequence[Sentence], taken: list[bool],
                bounds: ClipBounds) -> tuple[int, int] | None:
-    runs, run_start = [], None
+    runs: list[tuple[int, int]] = []
+    run_start = None
     for k in range(first, last + 2):
         free = k <= last and not taken[k]
         if free and run_start is None:

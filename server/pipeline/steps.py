@@ -58,8 +58,11 @@ def download(ctx: StepContext) -> Save:
 def transcribe(ctx: StepContext) -> Save:
     s = ctx.services
     media = ctx.media()
+    # A language the submitter forced (the `language` option); None: detected per stretch.
+    forced = ((ctx.video or {}).get("options") or {}).get("language") or None
     started = time.monotonic()
-    transcript = s.transcriber.transcribe(s.storage.local_path(media["storage_key"]), ctx.progress)
+    transcript = s.transcriber.transcribe(s.storage.local_path(media["storage_key"]), ctx.progress,
+                                          language=forced)
     elapsed = time.monotonic() - started
     if not transcript.text:
         raise fatal("no_speech", "Whisper found no speech in the video")
@@ -69,7 +72,9 @@ def transcribe(ctx: StepContext) -> Save:
         w.save_transcript(video_id=ctx.video_id, engine=d["engine"], model=d["model"],
                           language=d["language"], language_probability=d["language_probability"],
                           duration_s=d["duration_s"], segments=d["segments"],
-                          transcribe_seconds=elapsed)
+                          transcribe_seconds=elapsed, languages=d["languages"],
+                          speech_s=d["speech_s"], coverage=d["coverage"],
+                          audio_track=d["audio_track"])
         w.update_video_meta(video_id=ctx.video_id, language=transcript.language)
     return save
 
@@ -95,7 +100,9 @@ def find_clips(ctx: StepContext) -> Save:
     classification = Classification(row["content_type"], row["confidence"], row["rationale"],
                                      row["topics"], analyzer=row["analyzer"])
     bounds = ClipBounds(cfg.clip_min_s, cfg.clip_max_s, cfg.clip_max_count)
-    result = ctx.services.analyzer.find_clips(ctx.transcript(), classification, bounds, ctx.progress)
+    media = ctx.services.storage.local_path(ctx.media()["storage_key"])
+    result = ctx.services.analyzer.find_clips(ctx.transcript(), classification, bounds,
+                                              ctx.progress, media)
 
     def save(w: CheckpointWriter) -> None:
         w.save_clip_search(video_id=ctx.video_id, analyzer=result.analyzer,
