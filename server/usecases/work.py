@@ -9,7 +9,7 @@ import random
 
 from server.core.failures import Cancelled, LeaseLost, ShuttingDown, backoff_s, classify
 from server.core.jobs import Job, Lease
-from server.core.steps import Step, next_step
+from server.core.steps import Status, Step, next_step
 from server.core.stores import CheckpointWriter
 from server.pipeline.context import StepContext, StepImpl
 from server.services import Services
@@ -55,8 +55,8 @@ def run_step(s: Services, job: Job, lease: Lease, impls: dict[Step, StepImpl], w
         log.info("step succeeded", extra=extra)
         return following
     except LeaseLost as e:
-        _record(s, job, "lease_lost", "lease_lost", str(e))
-        log.warning("lease lost; abandoning the step", extra=extra)
+        _fenced_out(s, job, "lease_lost", str(e))
+        log.warning("lease gone; abandoning the step", extra=extra)
     except Cancelled:
         _record(s, job, "cancelled", "cancelled", "cancelled while running")
         log.info("step cancelled", extra=extra)
@@ -106,18 +106,40 @@ def retry_or_fail(s: Services, job: Job, exc: Exception, rng: random.Random,
         written = s.jobs.fail(job, f.cause, details[:DETAILS_MAX])
         outcome = "failed"
         log.error("step failed for good (%s)", f.cause, extra=extra)
-    _record(s, job, outcome if written else "lease_lost", f.cause, f.details[:DETAILS_MAX])
+    if written:
+        _record(s, job, outcome, f.cause, f.details[:DETAILS_MAX])
+    else:
+        _fenced_out(s, job, f.cause, f.details[:DETAILS_MAX])
 
 
 def fail(s: Services, job: Job, cause: str, details: str) -> None:
-    s.jobs.fail(job, cause, details)
-    _record(s, job, "failed", cause, details)
+    if s.jobs.fail(job, cause, details):
+        _record(s, job, "failed", cause, details)
+    else:
+        _fenced_out(s, job, cause, details)
 
 
 def release(s: Services, job: Job) -> None:
     """Hands the job back untouched (the worker is stopping); the attempt does not count."""
-    s.jobs.release(job)
-    _record(s, job, "released", None, "worker shut down; lease released")
+    if s.jobs.release(job):
+        _record(s, job, "released", None, "worker shut down; lease released")
+    else:
+        _fenced_out(s, job, None, "worker shut down after its lease was gone")
+
+
+def _fenced_out(s: Services, job: Job, cause: str | None, details: str) -> None:
+    """A fenced write found the lease gone. A cancel that landed while the step was
+    finishing (or failing) is what took it far more often than a lost lease: record the
+    attempt as cancelled then, so it is not counted as a lease lost to the infrastructure."""
+    try:
+        cancelled = s.jobs.status_of(job.id) == Status.CANCELLED
+    except Exception:
+        log.exception("could not read the job's status")
+        cancelled = False
+    if cancelled:
+        _record(s, job, "cancelled", "cancelled", "cancelled while the step was finishing")
+    else:
+        _record(s, job, "lease_lost", "lease_lost" if cause is None else cause, details)
 
 
 def _record(s: Services, job: Job, outcome: str, cause: str | None, details: str | None) -> None:
