@@ -11,6 +11,7 @@ views plain Flask functions that the serving layer can wrap as it likes."""
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, TypeVar, cast
 
@@ -19,6 +20,7 @@ from flask import jsonify, request
 from pydantic import BaseModel, ValidationError
 
 from server.api.schemas import ErrorOut, describe
+from server.core.failures import StoreUnavailable
 from server.usecases import Refused
 
 # What a refusal from the use cases becomes.
@@ -29,7 +31,8 @@ ERROR_WORDS = {400: "Invalid input; `error` names the problem", 401: "No valid b
                404: "Unknown token or id", 409: "Conflicts with the job's or upload's state",
                413: "Over a configured limit", 415: "Not a usable video or audio file",
                422: "Checksum mismatch, or the job failed",
-               429: "Rate limited; see the Retry-After header"}
+               429: "Rate limited; see the Retry-After header",
+               503: "The database is unavailable; retry after the seconds in Retry-After"}
 
 
 @dataclass
@@ -58,11 +61,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def operation(summary: str, *, responses: dict[int, Body | type[BaseModel]],
-              errors: tuple[int, ...] = (), **kw: Any) -> Callable[[F], F]:
+              errors: tuple[int, ...] = (), uses_database: bool = True,
+              **kw: Any) -> Callable[[F], F]:
     """Declares and enforces a view's contract. The view gets the validated models as
-    keyword arguments `query`, `headers` and `body` (JSON or form)."""
+    keyword arguments `query`, `headers` and `body` (JSON or form). A view that uses the
+    database may answer 503 while it is away (`unavailable`)."""
     bodies = {code: b if isinstance(b, Body) else Body("OK", b) for code, b in responses.items()}
     bodies.update({code: Body(ERROR_WORDS[code], ErrorOut) for code in errors})
+    if uses_database:
+        bodies.setdefault(503, Body(ERROR_WORDS[503], ErrorOut))
     op = Operation(summary, bodies, **kw)
 
     def decorate(view: F) -> F:
@@ -106,6 +113,13 @@ def _parse(op: Operation) -> dict[str, Any]:
 def refusal(e: Refused) -> tuple[FlaskResponse, int]:
     extra = {k: v for k, v in e.extra.items() if k != "field"}
     return jsonify(error=e.message, **extra), STATUS_OF[e.reason]
+
+
+def unavailable(e: StoreUnavailable) -> tuple[FlaskResponse, int, dict[str, str]]:
+    """503 while the database is away: never a 500, and a time to come back."""
+    return (jsonify(error="the service is temporarily unavailable (its database cannot be "
+                          "reached); retry after the seconds in Retry-After"), 503,
+            {"Retry-After": str(math.ceil(e.retry_after_s))})
 
 
 def respond(model: BaseModel, status: int = 200) -> tuple[FlaskResponse, int]:
