@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, TypeVar, cast
 
 from flask import Response as FlaskResponse
-from flask import jsonify, request
+from flask import Request, jsonify, request
 from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import BadRequest
+from werkzeug.formparser import FormDataParser
 
 from server.api.schemas import ErrorOut, describe
 from server.core.failures import StoreUnavailable
@@ -108,6 +110,27 @@ def _parse(op: Operation) -> dict[str, Any]:
     elif op.form:
         raise Refused("invalid", op.json_hint)
     return out
+
+
+class _FormParser(FormDataParser):
+    """Werkzeug drops a multipart body it cannot parse without a word (part headers that
+    are not UTF-8, a lone surrogate's bytes in a file name, a broken boundary), and the
+    client would be told its 'file' field is missing. Say what is wrong instead."""
+
+    def parse(self, stream, mimetype, content_length, options=None):  # type: ignore[no-untyped-def]
+        self.silent = False
+        try:
+            return super().parse(stream, mimetype, content_length, options)
+        except UnicodeDecodeError:
+            raise BadRequest("the multipart form is malformed: its part headers (field and file "
+                             "names) must be UTF-8 text") from None
+        except ValueError as e:
+            raise BadRequest(f"the multipart form is malformed: {e}") from None
+
+
+class ApiRequest(Request):
+    """The request class of the app: forms that cannot be parsed are refused (400)."""
+    form_data_parser_class = _FormParser
 
 
 def refusal(e: Refused) -> tuple[FlaskResponse, int]:

@@ -10,9 +10,10 @@ schemathesis run can check them strictly.
 """
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
 
 from server.core.model import FORMATS
 from server.core.steps import DONE, STEPS, Status
@@ -72,8 +73,15 @@ def _file_field(schema: dict[str, Any]) -> None:
 
 class SubmitFormIn(SubmitOptionsIn):
     """The same options as form fields beside `file` (form values are text, so "5" is 5
-    and "true"/"yes"/"1" are true)."""
+    and "true"/"yes"/"1" are true; "1.0" and "1e2" are not whole numbers as written)."""
     model_config = ConfigDict(strict=False, extra="forbid", json_schema_extra=_file_field)
+
+    @field_validator("priority", mode="before")
+    @classmethod
+    def _whole_number(cls, value: Any) -> Any:
+        if isinstance(value, str) and not re.fullmatch(r"[+-]?[0-9]{1,9}", value.strip()):
+            raise ValueError("Input should be a whole number, like 5 or -3")
+        return value
 
 
 class AudioFormIn(Request):
