@@ -17,14 +17,18 @@ from server.services import Services
 log = logging.getLogger(__name__)
 
 # Steps whose checkpoint an earlier submission of the same source can lend a new one.
+# They also coalesce: while one job of a source runs such a step, the others wait for its
+# checkpoint instead of redoing the work (see `claim` and `run_step`).
 REUSABLE = (Step.DOWNLOAD, Step.TRANSCRIBE)
 DETAILS_MAX = 8000
+DEFER_S = 1.0          # a job that found its source's step already running looks again after this
 
 
 def claim(s: Services, steps: tuple[str, ...], limit: int, job_id: int | None = None) -> list[Job]:
-    """Up to `limit` due jobs of `steps` (or the job `job_id`), each under a fresh lease."""
+    """Up to `limit` due jobs of `steps` (or the job `job_id`), each under a fresh lease;
+    none at a reusable step whose source another job is downloading or transcribing."""
     return s.jobs.claim(steps, limit, s.cfg.lease_s, {st: s.cfg.lease_for(st) for st in steps},
-                        job_id=job_id)
+                        job_id=job_id, coalesce_steps=tuple(map(str, REUSABLE)))
 
 
 class _NothingToReuse(Exception):
@@ -35,6 +39,12 @@ def run_step(s: Services, job: Job, lease: Lease, impls: dict[Step, StepImpl], w
              rng: random.Random) -> str | None:
     """Runs one claimed step under `lease`; returns the next step when this one advanced."""
     extra = {"job": job.token, "step": job.pipeline_step, "attempt": job.attempts}
+    # Two workers may claim jobs of one source at the same moment; the claim cannot see
+    # that, so the step checks, under a lock, before anything is recorded or done.
+    if job.pipeline_step in REUSABLE and s.jobs.defer_to_runner(job, DEFER_S):
+        log.info("another job of the same source is running this step; waiting for its "
+                 "checkpoint", extra=extra)
+        return None
     video = s.jobs.start_attempt(job, worker_id)
     log.info("step started", extra=extra)
     try:
