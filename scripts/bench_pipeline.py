@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -72,12 +73,23 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="bench-"))
     os.environ.update({"DATA_DIR": str(work / "data"), "ALLOW_PRIVATE_URLS": "1",
                        "WHISPER_MODEL": args.model, "WHISPER_ENGINE": args.engine, "LOG_LEVEL": "WARNING"})
+    from server.db.embedded import stopped_on_exit
+    try:
+        # The embedded Postgres this run starts in its throwaway DATA_DIR goes with it.
+        with stopped_on_exit(work / "data"):
+            return bench(args, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def bench(args: argparse.Namespace, work: Path) -> int:
     from server import open_services
     from server.settings import load_settings
     from server.logs import setup_logging
     setup_logging()
     services = open_services(load_settings())
-    print(f"engine {args.engine}, model {args.model}, {os.cpu_count()} CPU cores")
+    print(f"engine {args.engine}, model {args.model}, {os.cpu_count()} CPU cores, "
+          f"load average {os.getloadavg()[0]:.2f}")
     t = time.monotonic()
     services.transcriber.load()
     print(f"model load: {time.monotonic() - t:.2f} s")

@@ -3,11 +3,14 @@ Storage fake running in a child process (so its memory is not counted here).
 
     .venv/bin/python -m scripts.bench_storage [--mb 200]
 
-Prints the peak Python heap of this process during upload and download: streaming keeps
-it far below the file size."""
+Prints, with the load average: the time and peak Python heap of this process for a
+one-request upload, a resumable (TUS, 6 MiB chunks) upload and a download (streaming keeps
+the heap far below the file size); and the time to sign a status response's URLs (10
+clips, 5 files each) one request per file against one request for all."""
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import subprocess
 import sys
@@ -43,25 +46,56 @@ def main() -> int:
             with open(src, "wb") as f:
                 for _ in range(args.mb):
                     f.write(os.urandom(1 << 20))
-            storage = SupabaseStorage(url, KEY, "media", Path(tmp) / "cache")
+            print(f"file {args.mb} MiB, load average {os.getloadavg()[0]:.2f}")
             tracemalloc.start()
-            t0 = time.perf_counter()
-            storage.put("videos/bench/source.mp4", src, "video/mp4")
-            up_s, (_, up_peak) = time.perf_counter() - t0, tracemalloc.get_traced_memory()
+            for label, above in (("upload, one request", 1 << 62), ("upload, resumable", 64 << 20)):
+                storage = SupabaseStorage(url, KEY, "media", Path(tmp) / "cache",
+                                          resumable_above_bytes=above)
+                copy = Path(tmp) / "copy.mp4"
+                os.link(src, copy)                       # put consumes its source
+                gc.collect()
+                tracemalloc.reset_peak()
+                base = tracemalloc.get_traced_memory()[0]
+                t0 = time.perf_counter()
+                storage.put("videos/bench/source.mp4", copy, "video/mp4")
+                secs, peak = time.perf_counter() - t0, tracemalloc.get_traced_memory()[1] - base
+                print(f"{label:<22} {secs:6.2f} s  peak heap {peak / (1 << 20):7.1f} MiB")
+                (Path(tmp) / "cache" / "videos/bench/source.mp4").unlink()
+            gc.collect()
             tracemalloc.reset_peak()
+            base = tracemalloc.get_traced_memory()[0]
             fresh = SupabaseStorage(url, KEY, "media", Path(tmp) / "cache2")
             t0 = time.perf_counter()
             path = fresh.local_path("videos/bench/source.mp4")
-            down_s, (_, down_peak) = time.perf_counter() - t0, tracemalloc.get_traced_memory()
+            down_s, down_peak = time.perf_counter() - t0, tracemalloc.get_traced_memory()[1] - base
             tracemalloc.stop()
             assert path.stat().st_size == args.mb << 20
-            print(f"file {args.mb} MiB")
-            print(f"upload    {up_s:6.2f} s  peak heap {up_peak / (1 << 20):7.1f} MiB")
-            print(f"download  {down_s:6.2f} s  peak heap {down_peak / (1 << 20):7.1f} MiB")
+            print(f"{'download':<22} {down_s:6.2f} s  peak heap {down_peak / (1 << 20):7.1f} MiB")
+            sign_status(url, Path(tmp))
     finally:
         child.stdin.close()
         child.wait(10)
     return 0
+
+
+def sign_status(url: str, tmp: Path) -> None:
+    """The URLs of one status response: 10 clips, each an mp4, jpg, srt, vtt and manifest."""
+    storage = SupabaseStorage(url, KEY, "media", tmp / "cache3")
+    keys = [f"videos/bench/clips/{i:02d}{ext}" for i in range(10)
+            for ext in (".mp4", ".jpg", ".srt", ".vtt", ".json")]
+    for key in keys:
+        small = tmp / "small"
+        small.write_bytes(b"x")
+        storage.put(key, small, "application/octet-stream")
+    for label, sign in (("one request per file", lambda s: [s.url(k) for k in keys]),
+                        ("one request for all", lambda s: s.urls(keys))):
+        times = []
+        for _ in range(5):
+            fresh = SupabaseStorage(url, KEY, "media", tmp / "cache4")   # nothing reused
+            t0 = time.perf_counter()
+            sign(fresh)
+            times.append(time.perf_counter() - t0)
+        print(f"sign 50 URLs, {label:<21} {min(times) * 1000:7.1f} ms (best of 5)")
 
 
 if __name__ == "__main__":

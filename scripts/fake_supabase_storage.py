@@ -2,34 +2,71 @@
 
 Objects live in memory. It checks the service key (apikey header and bearer token), the
 bucket's size limit and allowed MIME types, answers duplicates without x-upsert with 409,
-and answers errors in Storage's JSON shape ({"statusCode", "error", "message"}). Signed
-URLs carry an HMAC token that the GET checks. `fail_next(n, status)` makes the next n
-requests fail, to exercise the client's handling of outages.
+and answers errors in Storage's JSON shape ({"statusCode", "error", "message"}). A type the
+bucket does not allow is refused as Supabase refuses it (400 with statusCode 415,
+`invalid_mime_type`). By default the bucket is configured from the project's
+`supabase/config.toml` (`bucket_config`), so tests meet the limits a deployment has. Signed
+URLs carry an HMAC token that the GET checks. Large files can go through the resumable
+endpoint (TUS 1.0: POST to create, PATCH chunks, HEAD for the offset), with the same checks.
+`fail_next(n, status, method)` makes the next n requests (of that method) fail, status 0
+dropping the connection without an answer, to exercise the client's handling of outages.
 """
 from __future__ import annotations
 
+import base64
 import email.parser
 import email.policy
 import hashlib
 import hmac
 import json
+import re
 import threading
 import time
+import tomllib
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 _SIGNING_SECRET = b"fake-storage-signing-secret"
+CONFIG_TOML = Path(__file__).resolve().parents[1] / "supabase" / "config.toml"
+_UNITS = {"": 1, "B": 1, "KB": 1000, "MB": 1000 ** 2, "GB": 1000 ** 3,
+          "KIB": 1 << 10, "MIB": 1 << 20, "GIB": 1 << 30}
+
+
+def parse_size(value: str | int) -> int:
+    """A Supabase CLI size ("5GiB", "50MB", 1024) in bytes."""
+    if isinstance(value, int):
+        return value
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*", value)
+    if not m or m.group(2).upper() not in _UNITS:
+        raise ValueError(f"not a size: {value!r}")
+    return int(float(m.group(1)) * _UNITS[m.group(2).upper()])
+
+
+def bucket_config(bucket: str = "media", path: Path = CONFIG_TOML) -> dict:
+    """{"size_limit", "allowed"} of a bucket as the Supabase CLI project declares it."""
+    declared = tomllib.loads(path.read_text())["storage"]["buckets"][bucket]
+    return {"size_limit": parse_size(declared["file_size_limit"]),
+            "allowed": tuple(declared.get("allowed_mime_types") or ())}
 
 
 class FakeStorage:
-    def __init__(self, service_key: str, bucket: str = "media", *, size_limit: int = 50 << 20,
-                 allowed_mime_types: tuple[str, ...] = ("video/*", "image/*")):
+    def __init__(self, service_key: str, bucket: str = "media", *, size_limit: int | None = None,
+                 allowed_mime_types: tuple[str, ...] | None = None):
+        """The bucket's size limit and allowed types default to supabase/config.toml's."""
         self.service_key = service_key
-        self.buckets = {bucket: {"size_limit": size_limit, "allowed": allowed_mime_types}}
+        try:
+            declared = bucket_config(bucket)
+        except KeyError:                        # a bucket the project does not declare
+            declared = {"size_limit": 50 << 20, "allowed": ()}
+        self.buckets = {bucket: {
+            "size_limit": declared["size_limit"] if size_limit is None else size_limit,
+            "allowed": declared["allowed"] if allowed_mime_types is None else allowed_mime_types}}
         self.objects: dict[tuple[str, str], tuple[bytes, str]] = {}   # (bucket, key) -> (data, type)
         self.requests: list[tuple[str, str]] = []
-        self._failures: list[int] = []
+        self.resumable: dict[str, dict] = {}      # TUS uploads in progress, by id
+        self._failures: list[tuple[int, str | None]] = []
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
 
@@ -37,9 +74,17 @@ class FakeStorage:
     def url(self) -> str:
         return f"http://127.0.0.1:{self._httpd.server_address[1]}"
 
-    def fail_next(self, n: int, status: int = 503) -> None:
+    def fail_next(self, n: int, status: int = 503, method: str | None = None) -> None:
         with self._lock:
-            self._failures.extend([status] * n)
+            self._failures.extend([(status, method)] * n)
+
+    def _injected(self, method: str) -> int | None:
+        with self._lock:
+            for i, (status, only) in enumerate(self._failures):
+                if only in (None, method):
+                    del self._failures[i]
+                    return status
+        return None
 
     def __enter__(self) -> "FakeStorage":
         threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
@@ -90,11 +135,19 @@ class FakeStorage:
                 parts = urlsplit(self.path)
                 path = unquote(parts.path)
                 fake.requests.append((method, path))
-                with fake._lock:
-                    injected = fake._failures.pop(0) if fake._failures else None
+                injected = fake._injected(method)
+                if injected == 0:                     # the connection drops mid-request
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return None
                 if injected:
                     self._body()
                     return self._error(injected, "InternalError", "injected failure")
+                if path.startswith("/storage/v1/upload/resumable"):
+                    if not self._authorised():
+                        self._body()
+                        return None
+                    return self._resumable(method, path[len("/storage/v1/upload/resumable"):].strip("/"))
                 if not path.startswith("/storage/v1/object/"):
                     return self._error(404, "not_found", f"no route {method} {path}")
                 rest = path[len("/storage/v1/object/"):]
@@ -103,6 +156,8 @@ class FakeStorage:
                 if not self._authorised():
                     self._body()
                     return None
+                if method == "POST" and rest.startswith("sign/") and "/" not in rest[len("sign/"):]:
+                    return self._sign_many(rest[len("sign/"):])
                 if method == "POST" and rest.startswith("sign/"):
                     return self._sign(rest[len("sign/"):])
                 if method == "POST" and rest.startswith("list/"):
@@ -143,14 +198,67 @@ class FakeStorage:
                 if len(data) > limit:
                     return self._error(413, "Payload too large",
                                        "The object exceeded the maximum allowed size")
-                allowed = fake.buckets[bucket]["allowed"]
-                if not any(mime == a or (a.endswith("/*") and mime.startswith(a[:-1])) for a in allowed):
+                if not self._allowed(bucket, mime):
                     return self._error(400, "invalid_mime_type", f"mime type {mime} is not supported", code=415)
                 with fake._lock:
                     if (bucket, key) in fake.objects and not upsert:
                         return self._error(400, "Duplicate", "The resource already exists", code=409)
                     fake.objects[(bucket, key)] = (data, mime)
                 self._reply(200, {"Key": f"{bucket}/{key}", "Id": str(uuid.uuid4())})
+
+            def _allowed(self, bucket: str, mime: str) -> bool:
+                allowed = fake.buckets[bucket]["allowed"]
+                return not allowed or any(mime == a or (a.endswith("/*") and mime.startswith(a[:-1]))
+                                          for a in allowed)
+
+            def _resumable(self, method: str, upload_id: str) -> None:
+                tus = {"Tus-Resumable": "1.0.0"}
+                if method == "POST" and not upload_id:
+                    meta = {}
+                    for pair in (self.headers.get("Upload-Metadata") or "").split(","):
+                        name, _, value = pair.strip().partition(" ")
+                        meta[name] = base64.b64decode(value).decode() if value else ""
+                    bucket, length = meta.get("bucketName"), int(self.headers.get("Upload-Length") or -1)
+                    if bucket not in fake.buckets:
+                        return self._error(400, "Bucket not found", "Bucket not found", code=404)
+                    if length > fake.buckets[bucket]["size_limit"]:
+                        return self._error(413, "Payload too large",
+                                           "The object exceeded the maximum allowed size")
+                    mime = meta.get("contentType") or "application/octet-stream"
+                    if not self._allowed(bucket, mime):
+                        return self._error(400, "invalid_mime_type", f"mime type {mime} is not supported", code=415)
+                    new_id = uuid.uuid4().hex
+                    with fake._lock:
+                        fake.resumable[new_id] = {"bucket": bucket, "key": meta.get("objectName", ""),
+                                                  "mime": mime, "length": length, "data": bytearray()}
+                    return self._tus_reply(201, {**tus, "Location": f"{fake.url}/storage/v1/upload/resumable/{new_id}"})
+                upload = fake.resumable.get(upload_id)
+                if upload is None:
+                    self._body()
+                    return self._error(404, "not_found", "Upload not found")
+                if method == "HEAD":
+                    return self._tus_reply(200, {**tus, "Upload-Offset": str(len(upload["data"])),
+                                                 "Upload-Length": str(upload["length"]), "Cache-Control": "no-store"})
+                if method != "PATCH":
+                    return self._error(405, "Error", f"{method} is not supported here")
+                chunk = self._body()
+                if int(self.headers.get("Upload-Offset") or -1) != len(upload["data"]):
+                    return self._error(409, "Conflict", "Upload-Offset does not match the upload")
+                if self.headers.get("Content-Type") != "application/offset+octet-stream":
+                    return self._error(415, "Error", "PATCH needs application/offset+octet-stream")
+                upload["data"] += chunk
+                if len(upload["data"]) == upload["length"]:
+                    with fake._lock:
+                        fake.objects[(upload["bucket"], upload["key"])] = (bytes(upload["data"]), upload["mime"])
+                        del fake.resumable[upload_id]
+                return self._tus_reply(204, {**tus, "Upload-Offset": str(len(upload["data"]))})
+
+            def _tus_reply(self, status: int, headers: dict[str, str]) -> None:
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
 
             def _download(self, rest: str) -> None:
                 bucket, key = self._split(rest)
@@ -171,6 +279,24 @@ class FakeStorage:
                 expires_at = int(time.time()) + int(body.get("expiresIn", 60))
                 token = fake.sign(bucket, key, expires_at)
                 self._reply(200, {"signedURL": f"/object/sign/{bucket}/{key}?token={token}"})
+
+            def _sign_many(self, bucket: str) -> None:
+                """POST /object/sign/<bucket> {"paths", "expiresIn"}: one answer per path,
+                with an error instead of a URL for a missing object."""
+                body = json.loads(self._body() or b"{}")
+                if bucket not in fake.buckets:
+                    return self._error(400, "Bucket not found", "Bucket not found", code=404)
+                expires_at = int(time.time()) + int(body.get("expiresIn", 60))
+                answer = []
+                for key in body.get("paths") or []:
+                    if (bucket, key) in fake.objects:
+                        token = fake.sign(bucket, key, expires_at)
+                        answer.append({"error": None, "path": key,
+                                       "signedURL": f"/object/sign/{bucket}/{key}?token={token}"})
+                    else:
+                        answer.append({"error": "Either the object does not exist or you do not "
+                                                "have access to it", "path": key, "signedURL": None})
+                self._reply(200, answer)
 
             def _signed_get(self, rest: str, query: dict) -> None:
                 bucket, _, key = rest.partition("/")
@@ -220,5 +346,11 @@ class FakeStorage:
 
             def do_DELETE(self):
                 self._route("DELETE")
+
+            def do_PATCH(self):
+                self._route("PATCH")
+
+            def do_HEAD(self):
+                self._route("HEAD")
 
         return Handler

@@ -1,4 +1,4 @@
-"""Command line: serve, worker, migrate, step-limit, submit, settings."""
+"""Command line: serve, worker, migrate, step-limit, submit, settings, db."""
 from __future__ import annotations
 
 import argparse
@@ -111,8 +111,10 @@ def cmd_settings(args) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m server", description=__doc__)
+def build_parser(prog: str = "python -m server") -> argparse.ArgumentParser:
+    """Every subcommand and its options (tests check deployment files' commands against it)."""
+    from server.cli_db import add_db_parser
+    p = argparse.ArgumentParser(prog=prog, description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("serve", help="run the web API under gunicorn").set_defaults(fn=cmd_serve)
     sub.add_parser("migrate", help="apply pending migrations").set_defaults(fn=cmd_migrate)
@@ -142,12 +144,22 @@ def main(argv: list[str] | None = None) -> int:
     st.add_argument("--env-example", action="store_true", help="print .env.example")
     st.add_argument("--markdown", action="store_true", help="print the README's settings table")
     st.set_defaults(fn=cmd_settings)
-    args = p.parse_args(argv)
+    add_db_parser(sub)
+    return p
+
+
+def main(argv: list[str] | None = None, prog: str = "python -m server") -> int:
+    args = build_parser(prog).parse_args(argv)
     try:
         return args.fn(args) or 0
     except SettingsError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+
+
+def clips() -> int:
+    """The `clips` console command (pyproject.toml), the same CLI as `python -m server`."""
+    return main(prog="clips")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,10 @@
--- Local development only (`supabase db reset` runs it; `supabase db push` does not).
+-- Local development only (`supabase start` and `supabase db reset` run it; `supabase db push`
+-- does not, so a hosted project never gets these values).
 -- Points the pg_cron schedule at a server on the developer's machine, with a development
--- token. Skipped where Vault is absent, and leaves existing secrets alone.
+-- token: host.docker.internal is how the local stack's containers reach the host, so run
+--   INTERNAL_API_TOKEN=local-development-token PORT=8000 .venv/bin/clips serve
+-- (PORT makes it listen on every interface, where Docker's network can reach it).
+-- Skipped where Vault is absent, and leaves existing secrets alone.
 do $$
 begin
     if to_regclass('vault.secrets') is null then

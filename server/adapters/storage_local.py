@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Sequence
 
 
 class LocalStorage:
@@ -35,6 +36,9 @@ class LocalStorage:
 
     def url(self, key: str) -> str:
         return f"{self.url_prefix}/{key}"
+
+    def urls(self, keys: Sequence[str]) -> dict[str, str]:
+        return {key: self.url(key) for key in keys}
 
     def delete_prefix(self, prefix: str) -> None:
         shutil.rmtree(self._path(prefix), ignore_errors=True)

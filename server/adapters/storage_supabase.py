@@ -2,9 +2,13 @@
 
 Uploads go through storage3 with the object's content type; the client is given an open
 file, which httpx streams as multipart in chunks, so a multi-GB source is never read into
-memory at once. Downloads stream to a local cache, because ffmpeg and Whisper need files:
+memory at once. Files above `resumable_above_bytes` (sources, mostly) go through Supabase's
+resumable TUS endpoint instead (`storage_tus.py`), which survives a dropped connection
+without starting over. Downloads stream to a local cache, because ffmpeg and Whisper need files:
 storage3's `download` returns the whole object as bytes, so this adapter fetches the same
-authenticated object endpoint with a streaming GET instead. Clients get signed URLs.
+authenticated object endpoint with a streaming GET instead. Clients get signed URLs: `urls`
+signs every file of a status response in one request (`create_signed_urls`), and signed
+URLs are reused until half their lifetime has passed.
 
 Every Storage failure becomes a StepError: 5xx, 429 and connection errors are retryable
 (`storage_unavailable`), a 413 is fatal (`too_large`), anything else is fatal
@@ -18,10 +22,12 @@ import shutil
 import threading
 import time
 from pathlib import Path
+from typing import Sequence
 
 import httpx
 from storage3.exceptions import StorageApiError
 
+from server.adapters import storage_tus
 from server.core.failures import StepError, fatal, retryable
 
 log = logging.getLogger(__name__)
@@ -29,8 +35,11 @@ log = logging.getLogger(__name__)
 _LIST_PAGE = 1000
 
 
+_RESUMABLE_ABOVE = 64 << 20
+
+
 def _storage_error(exc: Exception, what: str) -> StepError:
-    if isinstance(exc, httpx.TransportError):
+    if isinstance(exc, (httpx.TransportError, storage_tus.TusUnavailable)):
         return retryable("storage_unavailable", f"{what}: {type(exc).__name__}: {exc}")
     status = int(getattr(exc, "status", 0) or getattr(getattr(exc, "response", None), "status_code", 0) or 0)
     message = getattr(exc, "message", None) or str(exc)
@@ -43,7 +52,8 @@ def _storage_error(exc: Exception, what: str) -> StepError:
 
 class SupabaseStorage:
     def __init__(self, url: str, service_key: str, bucket: str, cache_dir: Path, *,
-                 signed_url_s: int = 3600, cache_max_bytes: int = 20 << 30, timeout_s: float = 60):
+                 signed_url_s: int = 3600, cache_max_bytes: int = 20 << 30, timeout_s: float = 60,
+                 resumable_above_bytes: int = _RESUMABLE_ABOVE, resumable_backoff_s: float = 1.0):
         if not url or not service_key:
             raise ValueError("STORAGE_BACKEND=supabase needs SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY")
         from supabase import create_client
@@ -53,7 +63,10 @@ class SupabaseStorage:
                                options=SyncClientOptions(storage_client_timeout=int(timeout_s)))
         self.bucket = client.storage.from_(bucket)
         self.bucket_id = bucket
+        self._url = url
         self._object_url = f"{url.rstrip('/')}/storage/v1/object/{bucket}/"
+        self.resumable_above_bytes = resumable_above_bytes
+        self._resumable_backoff_s = resumable_backoff_s
         self._headers = {"apikey": service_key, "Authorization": f"Bearer {service_key}"}
         self._timeout_s = timeout_s
         self.cache_dir = cache_dir
@@ -72,9 +85,13 @@ class SupabaseStorage:
 
     def put(self, key: str, src: Path, content_type: str) -> None:
         try:
-            with open(src, "rb") as f:
-                self.bucket.upload(key, f, {"content-type": content_type, "upsert": "true"})
-        except (StorageApiError, httpx.HTTPError) as e:
+            if src.stat().st_size > self.resumable_above_bytes:
+                storage_tus.upload(self._url, self._headers, self.bucket_id, key, src, content_type,
+                                   timeout_s=self._timeout_s, backoff_s=self._resumable_backoff_s)
+            else:
+                with open(src, "rb") as f:
+                    self.bucket.upload(key, f, {"content-type": content_type, "upsert": "true"})
+        except (StorageApiError, httpx.HTTPError, storage_tus.TusRejected, storage_tus.TusUnavailable) as e:
             raise _storage_error(e, f"upload of {key}") from e
         # Like LocalStorage, put consumes src: it becomes the cached copy, so the next step
         # on this host needs no download.
@@ -119,9 +136,35 @@ class SupabaseStorage:
             signed = str(self.bucket.create_signed_url(key, self.signed_url_s)["signedURL"])
         except (StorageApiError, httpx.HTTPError) as e:
             raise _storage_error(e, f"signing {key}") from e
+        if not signed:
+            raise fatal("storage_rejected", f"signing {key}: Storage answered without a URL")
         with self._lock:
             self._signed[key] = (signed, now + self.signed_url_s / 2)
         return signed
+
+    def urls(self, keys: Sequence[str]) -> dict[str, str]:
+        """Signed URLs for many keys in one request. Keys Storage cannot sign (no such
+        object) are left out of the answer."""
+        now = time.monotonic()
+        found: dict[str, str] = {}
+        with self._lock:
+            for key in dict.fromkeys(keys):
+                hit = self._signed.get(key)
+                if hit and hit[1] > now:
+                    found[key] = hit[0]
+        wanted = [key for key in dict.fromkeys(keys) if key not in found]
+        if not wanted:
+            return found
+        try:
+            signed = self.bucket.create_signed_urls(wanted, self.signed_url_s)
+        except (StorageApiError, httpx.HTTPError) as e:
+            raise _storage_error(e, f"signing {len(wanted)} objects") from e
+        with self._lock:
+            for item in signed:
+                if item["signedURL"] and not item["error"]:
+                    found[item["path"]] = item["signedURL"]
+                    self._signed[item["path"]] = (item["signedURL"], now + self.signed_url_s / 2)
+        return found
 
     def _list_files(self, prefix: str) -> list[str]:
         """Every object under prefix. Storage lists one folder level at a time; entries

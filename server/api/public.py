@@ -8,6 +8,7 @@ from server.api.contract import Body, operation, respond
 from server.api.presenters import status_out
 from server.api.schemas import (CancelIn, CancelOut, StatusOut, SubmitFormIn, SubmitHeaders,
                                 SubmitUrlIn, TokenOut, TokenQuery, TranscriptOut, TranscriptQuery)
+from server.core.media_types import content_type
 from server.core.subtitles import segment_cues, to_srt, to_vtt
 from server import get_services as services
 from server.usecases import Refused, videos
@@ -16,8 +17,6 @@ from server.usecases.submit import receive, staging_dir, submit_file, submit_url
 bp = Blueprint("public", __name__, url_prefix="/public")
 
 SUBMIT_HINT = 'send JSON {"video_url": "https://..."} or a multipart form with a \'file\' field'
-_MEDIA_TYPES = {".mp4": "video/mp4", ".jpg": "image/jpeg", ".srt": "application/x-subrip",
-                ".vtt": "text/vtt", ".json": "application/json"}
 
 
 def base_url() -> str:
@@ -83,5 +82,5 @@ def transcript(query: TranscriptQuery):
            errors=(404,), uses_database=False)
 def media(key: str):
     path = videos.media_file(services(), key)
-    return send_file(path, mimetype=_MEDIA_TYPES.get(path.suffix, "application/octet-stream"),
+    return send_file(path, mimetype=content_type(path),
                      conditional=True, max_age=3600)

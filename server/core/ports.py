@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, Sequence
 
 from server.core.model import (ClipAnalysis, ClipBounds, ClipPlan, Classification, MediaInfo,
                                Progress, RenderOptions, RenderResult, Transcript)
@@ -39,6 +39,7 @@ class Storage(Protocol):
     def put(self, key: str, src: Path, content_type: str) -> None: ...
     def local_path(self, key: str) -> Path: ...          # a readable local file (cached if remote)
     def url(self, key: str) -> str: ...                  # what clients fetch
+    def urls(self, keys: Sequence[str]) -> dict[str, str]: ...   # many at once; missing objects left out
     def delete_prefix(self, prefix: str) -> None: ...
 
 

@@ -64,12 +64,14 @@ class Database:
         # pooler (pgbouncer, Supavisor port 6543) cannot keep across transactions.
         kwargs = {"row_factory": dict_row, "autocommit": False, "connect_timeout": CONNECT_TIMEOUT_S,
                   "prepare_threshold": None if transaction_pooler else 5}
+        # check: a connection handed out is tested first (one round trip), because a pooler
+        # (Supavisor, pgbouncer) or the server may have closed it while it sat in the pool.
         # A short reconnect_timeout: the pool retries a failed connection with a growing
         # delay and grows no further meanwhile, so a long one would keep it empty for
         # minutes after the database is back.
         self.pool = ConnectionPool(url, min_size=0, max_size=pool_size, kwargs=kwargs,
                                    open=True, timeout=POOL_WAIT_S, reconnect_timeout=5.0,
-                                   name="clips")
+                                   name="clips", check=ConnectionPool.check_connection)
         self.outage = Breaker(self._probe, self._recovered)
 
     def _probe(self) -> None:
@@ -77,7 +79,7 @@ class Database:
 
     def _recovered(self) -> None:
         try:
-            self.pool.check()       # drops the idle connections the outage broke
+            self.pool.check()       # drops the idle connections the outage broke, at once
         except Exception:
             log.exception("checking the pool after the outage failed")
 

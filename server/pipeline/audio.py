@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 
+from server.core.media_types import content_type
 from server.core.steps import Step
 from server.core.stores import CheckpointWriter, Save
 from server.pipeline.context import StepContext, StepImpl
@@ -31,7 +32,7 @@ def enhance_audio(ctx: StepContext) -> Save:
         soundfile.write(str(out), cleaned.astype(np.int16), rate, subtype="PCM_16")
         size, duration = out.stat().st_size, len(cleaned) / rate
         key = f"audio/{ctx.job.token}/enhanced.wav"
-        s.storage.put(key, out, "audio/wav")
+        s.storage.put(key, out, content_type(key))
     finally:
         shutil.rmtree(ctx.workdir, ignore_errors=True)
 

@@ -14,6 +14,7 @@ import time
 
 from server.adapters.media_probe import probe, sha256_of
 from server.core.failures import LeaseLost, fatal
+from server.core.media_types import content_type
 from server.core.model import ClipBounds, ClipPlan, Classification, RenderOptions
 from server.core.steps import Step
 from server.core.stores import CheckpointWriter, Save
@@ -21,7 +22,6 @@ from server.pipeline.context import StepContext, StepImpl
 
 log = logging.getLogger(__name__)
 
-SIDECAR_TYPES = {".srt": "application/x-subrip", ".vtt": "text/vtt", ".json": "application/json"}
 
 
 def download(ctx: StepContext) -> Save:
@@ -40,7 +40,7 @@ def download(ctx: StepContext) -> Save:
     size, digest = path.stat().st_size, sha256_of(path)
     if video["source_kind"] == "url":
         key = f"videos/{video['token']}/source{path.suffix or '.mp4'}"
-        s.storage.put(key, path, "video/mp4")
+        s.storage.put(key, path, content_type(key))
         shutil.rmtree(ctx.workdir / "download", ignore_errors=True)
 
     def save(w: CheckpointWriter) -> None:
@@ -118,13 +118,13 @@ def render(ctx: StepContext) -> Save:
         video_file, thumb_file = outdir / f"{c['clip_index']:02d}.mp4", outdir / f"{c['clip_index']:02d}.jpg"
         result = s.renderer.render(media_path, plan, video_file, thumb_file, transcript, options)
         base = f"videos/{ctx.job.token}/clips/{c['clip_index']:02d}"
-        s.storage.put(base + ".mp4", video_file, "video/mp4")
-        s.storage.put(base + ".jpg", thumb_file, "image/jpeg")
+        s.storage.put(base + ".mp4", video_file, content_type(video_file))
+        s.storage.put(base + ".jpg", thumb_file, content_type(thumb_file))
         outputs = {"method": result.method, "format": options.format,
                    "captions_burned_in": options.captions and options.format != "landscape",
                    "enhanced": options.enhance}
         for kind, path in result.sidecars.items():
-            s.storage.put(base + path.suffix, path, SIDECAR_TYPES[path.suffix])
+            s.storage.put(base + path.suffix, path, content_type(path))
             outputs[kind] = base + path.suffix
         if not s.checkpoints.save_rendered_clip(video_id=ctx.video_id, clip_index=c["clip_index"],
                                                 video_key=base + ".mp4", thumbnail_key=base + ".jpg",

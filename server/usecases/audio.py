@@ -11,7 +11,8 @@ from server.core.failures import StepError
 from server.core.stores import Row
 from server.services import Services
 from server.usecases import Refused
-from server.usecases.submit import SOURCE_TYPES, new_token
+from server.core.media_types import content_type
+from server.usecases.submit import new_token
 
 SUFFIXES = (".wav", ".flac", ".mp3")
 
@@ -31,7 +32,7 @@ def submit(s: Services, path: Path, filename: str) -> str:
                                    f"the limit is {s.cfg.max_duration_s:.0f} s")
     token = new_token()
     key = f"audio/{token}/input{suffix}"
-    s.storage.put(key, path, SOURCE_TYPES[suffix])
+    s.storage.put(key, path, content_type(key))
     s.jobs.enqueue_audio(token, {"input_key": key}, s.cfg.max_attempts)
     return token
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import IO
 
 from server.core.failures import StepError
+from server.core.media_types import content_type
 from server.core.model import RenderOptions
 from server.core.urls import UnsafeUrl, check_url
 from server.services import Services
@@ -19,9 +20,6 @@ from server.usecases import Refused
 
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f]")
 # Stored sources get a content type from their name, never from what a client declared.
-SOURCE_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime",
-                ".webm": "video/webm", ".mkv": "video/x-matroska", ".mp3": "audio/mpeg",
-                ".m4a": "audio/mp4", ".wav": "audio/wav", ".flac": "audio/flac"}
 
 
 def new_token() -> str:
@@ -81,7 +79,7 @@ def submit_file(s: Services, path: Path, *, filename: str, opts: SubmitOptions,
     token = new_token()
     suffix = upload_suffix(filename)
     key = f"uploads/{token}/source{suffix}"
-    s.storage.put(key, path, SOURCE_TYPES.get(suffix, "application/octet-stream"))
+    s.storage.put(key, path, content_type(key))
     return s.videos.create(token=token, source_kind="upload", source_url=None, upload_key=key,
                            fingerprint="sha256:" + digest, idempotency_key=opts.idempotency_key,
                            title=printable(Path(filename).stem)[:200] or None,

@@ -66,3 +66,26 @@ def test_with_pg_net_and_vault_the_job_is_scheduled_and_posts_with_the_vault_tok
     migrate(cron_pg)
     with psycopg.connect(cron_pg) as c:
         assert c.execute("select count(*) from cron.job").fetchone()[0] == 1
+
+
+def test_the_readme_command_schedules_the_job_after_the_extensions_and_secrets_arrive(cron_pg):
+    """A project whose migrations ran before pg_net and the Vault secrets were there: the
+    README's command re-runs the cron migration and the job appears."""
+    import os
+    import re
+    import shutil
+    import subprocess
+    from tests.support import ROOT
+    assert migrate(cron_pg)                                   # no pg_net yet: skipped
+    with psycopg.connect(cron_pg, autocommit=True) as c:
+        assert c.execute("select count(*) from cron.job").fetchone()[0] == 0
+        c.execute(STAND_INS)                                  # extensions enabled, secrets set
+    readme = (ROOT / "README.md").read_text()
+    [command] = re.findall(r'^\s*(psql "\$DATABASE_URL" .*cron_schedule\.sql)\s*$', readme, re.M)
+    psql = shutil.which("psql") or "/usr/lib/postgresql/15/bin/psql"
+    r = subprocess.run(["bash", "-c", command], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                       env={**os.environ, "DATABASE_URL": cron_pg,
+                            "PATH": f"{os.path.dirname(psql)}:{os.environ['PATH']}"})
+    assert r.returncode == 0, r.stderr
+    with psycopg.connect(cron_pg) as c:
+        assert c.execute("select jobname from cron.job").fetchall() == [(JOB,)]

@@ -166,3 +166,68 @@ def test_status_returns_signed_urls(fake, app_config):
         assert app.test_client().get("/public/media/videos/tok123/clips/00.mp4").status_code == 404
     finally:
         app.extensions["services"].db.close()
+
+
+def test_urls_signs_many_objects_in_one_request_and_reuses_them(fake, storage):
+    keys = [f"videos/tok/clips/{i:02d}{ext}" for i in range(3)
+            for ext in (".mp4", ".jpg", ".srt", ".vtt", ".json")]
+    for key in keys:
+        fake.objects[("media", key)] = (key.encode(), "application/octet-stream")
+    before = len(fake.requests)
+    signed = storage.urls(keys + ["videos/tok/clips/09.mp4"])     # one object is missing
+    assert fake.requests[before:] == [("POST", "/storage/v1/object/sign/media")]
+    assert set(signed) == set(keys)
+    assert httpx.get(signed[keys[7]]).content == keys[7].encode()
+    before = len(fake.requests)
+    assert storage.urls(keys) == signed and storage.url(keys[0]) == signed[keys[0]]
+    assert len(fake.requests) == before                            # reused while fresh
+
+
+def _large(tmp_path, size: int):
+    data = bytes(range(256)) * (size // 256)
+    return _file(tmp_path, "source.mp4", data), data
+
+
+@pytest.fixture
+def resumable(fake, tmp_path):
+    """Files above 1 MiB go through the resumable endpoint; no waiting between retries."""
+    return SupabaseStorage(fake.url, KEY, "media", tmp_path / "rcache", resumable_above_bytes=1 << 20,
+                           resumable_backoff_s=0)
+
+
+def test_a_large_file_goes_up_in_resumable_chunks(fake, resumable, tmp_path):
+    fake.buckets["media"]["size_limit"] = 64 << 20
+    src, data = _large(tmp_path, 20 << 20)
+    resumable.put("videos/tok/source.mp4", src, "video/mp4")
+    assert fake.objects[("media", "videos/tok/source.mp4")] == (data, "video/mp4")
+    methods = [m for m, p in fake.requests if p.startswith("/storage/v1/upload/resumable")]
+    assert methods == ["POST", "PATCH", "PATCH", "PATCH", "PATCH"]       # 6 + 6 + 6 + 2 MiB
+    assert resumable.local_path("videos/tok/source.mp4").read_bytes() == data   # the cached copy
+
+
+@pytest.mark.parametrize("status", [503, 0])              # 0: the connection drops mid-chunk
+def test_a_failed_chunk_resumes_from_the_servers_offset(fake, resumable, tmp_path, status):
+    fake.buckets["media"]["size_limit"] = 64 << 20
+    src, data = _large(tmp_path, 14 << 20)
+    fake.fail_next(2, status, method="PATCH")
+    resumable.put("videos/tok/source.mp4", src, "video/mp4")
+    assert fake.objects[("media", "videos/tok/source.mp4")][0] == data
+    methods = [m for m, p in fake.requests if p.startswith("/storage/v1/upload/resumable")]
+    assert methods.count("HEAD") == 2 and methods.count("PATCH") == 3 + 2
+
+
+def test_resumable_uploads_give_up_as_retryable_and_refuse_what_the_bucket_refuses(fake, resumable, tmp_path):
+    fake.buckets["media"]["size_limit"] = 64 << 20
+    src, _ = _large(tmp_path, 8 << 20)
+    fake.fail_next(10, 503, method="PATCH")
+    with pytest.raises(StepError) as e:
+        resumable.put("videos/tok/source.mp4", src, "video/mp4")
+    assert e.value.cause == "storage_unavailable" and e.value.retryable
+    fake._failures.clear()
+    with pytest.raises(StepError) as e:
+        resumable.put("videos/tok/a.exe", src, "application/x-msdownload")
+    assert e.value.cause == "storage_rejected" and "415" in str(e.value)
+    fake.buckets["media"]["size_limit"] = 4 << 20
+    with pytest.raises(StepError) as e:
+        resumable.put("videos/tok/source.mp4", src, "video/mp4")
+    assert e.value.cause == "too_large"

@@ -129,7 +129,7 @@ def test_config_toml_matches_the_server():
     cfg = tomllib.loads((SUPABASE / "config.toml").read_text())
     assert cfg["project_id"]
     assert "public" in cfg["api"]["schemas"]
-    assert cfg["db"]["major_version"] == 15
+    assert cfg["db"]["major_version"] == 17          # what Supabase runs
     assert cfg["db"]["seed"]["sql_paths"] == ["./seed.sql"]
     bucket = cfg["storage"]["buckets"][load_settings().supabase_bucket]
     assert bucket["public"] is False            # clients get signed URLs
