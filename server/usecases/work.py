@@ -65,8 +65,8 @@ def run_step(s: Services, job: Job, lease: Lease, impls: dict[Step, StepImpl], w
         log.info("step succeeded", extra=extra)
         return following
     except LeaseLost as e:
-        _fenced_out(s, job, "lease_lost", str(e))
-        log.warning("lease gone; abandoning the step", extra=extra)
+        if not _fenced_out(s, job, "lease_lost", str(e)):
+            log.warning("lease lost; abandoning the step", extra=extra)
     except Cancelled:
         _record(s, job, "cancelled", "cancelled", "cancelled while running")
         log.info("step cancelled", extra=extra)
@@ -137,19 +137,23 @@ def release(s: Services, job: Job) -> None:
         _fenced_out(s, job, None, "worker shut down after its lease was gone")
 
 
-def _fenced_out(s: Services, job: Job, cause: str | None, details: str) -> None:
+def _fenced_out(s: Services, job: Job, cause: str | None, details: str) -> bool:
     """A fenced write found the lease gone. A cancel that landed while the step was
     finishing (or failing) is what took it far more often than a lost lease: record the
-    attempt as cancelled then, so it is not counted as a lease lost to the infrastructure."""
+    attempt as cancelled then, so it is not counted as a lease lost to the infrastructure.
+    Returns whether it was a cancel."""
     try:
         cancelled = s.jobs.status_of(job.id) == Status.CANCELLED
     except Exception:
         log.exception("could not read the job's status")
         cancelled = False
     if cancelled:
+        log.info("the job was cancelled while its step was finishing",
+                 extra={"job": job.token, "step": job.pipeline_step, "attempt": job.attempts})
         _record(s, job, "cancelled", "cancelled", "cancelled while the step was finishing")
     else:
         _record(s, job, "lease_lost", "lease_lost" if cause is None else cause, details)
+    return cancelled
 
 
 def _record(s: Services, job: Job, outcome: str, cause: str | None, details: str | None) -> None:

@@ -21,3 +21,6 @@ where v.id = q.video_id and q.kind = 'video' and q.source_key is null
 create index if not exists video_processing_queue_source_idx
     on public.video_processing_queue (source_key, pipeline_step)
     where source_key is not null and status in ('queued', 'retrying', 'running');
+
+comment on column public.video_processing_queue.source_key is
+    'the source fingerprint of a video job (null when forced): while one job of a source downloads or transcribes it, the others wait and reuse its checkpoint';
