@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -15,10 +16,15 @@ import pytest
 import requests
 
 from tests.support import INTERNAL_TOKEN, ROOT
-from tests.e2e.test_serve import free_port
 
 JSON = "application/json"
 URL = b'"https://example.com/a.mp4"'
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
