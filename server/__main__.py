@@ -1,4 +1,4 @@
-"""Command line: serve, worker, migrate, step-limit, submit, settings, db."""
+"""Command line: serve, worker, migrate, step-limit, submit, settings, db, keys."""
 from __future__ import annotations
 
 import argparse
@@ -8,7 +8,9 @@ import signal
 import sys
 from pathlib import Path
 
+from server.cli_keys import add_keys_parser
 from server.core.steps import Step
+from server.usecases import Refused
 from server.settings import SettingsError, env_example, load_settings, markdown_table
 
 log = logging.getLogger("server")
@@ -145,6 +147,7 @@ def build_parser(prog: str = "python -m server") -> argparse.ArgumentParser:
     st.add_argument("--markdown", action="store_true", help="print the README's settings table")
     st.set_defaults(fn=cmd_settings)
     add_db_parser(sub)
+    add_keys_parser(sub)
     return p
 
 
@@ -155,6 +158,9 @@ def main(argv: list[str] | None = None, prog: str = "python -m server") -> int:
     except SettingsError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except Refused as e:
+        print(f"error: {e.message}", file=sys.stderr)
+        return 1
 
 
 def clips() -> int:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from server.core.ports import Analyzer, Downloader, Prober, Renderer, Storage, Transcriber
-from server.core.stores import Checkpoints, Counters, Jobs, Uploads, Videos
+from server.core.keys import Limits
+from server.core.ports import (Analyzer, Downloader, Prober, Renderer, Storage, Transcriber,
+                               WebhookSender)
+from server.core.stores import Checkpoints, Counters, Jobs, Keys, Uploads, Videos, Webhooks
 from server.db import Database
 from server.settings import Settings
 
@@ -18,26 +20,39 @@ from server.settings import Settings
 class Services:
     def __init__(self, cfg: Settings, db: Database | None = None, *, jobs: Jobs | None = None,
                  videos: Videos | None = None, checkpoints: Checkpoints | None = None,
-                 uploads: Uploads | None = None, counters: Counters | None = None):
+                 uploads: Uploads | None = None, counters: Counters | None = None,
+                 keys: Keys | None = None, webhooks: Webhooks | None = None):
         """With a database, the Postgres stores; without one, every store must be given."""
         self.cfg = cfg
         self.db = db
         if db is not None:
             from server.db.checkpoints import PgCheckpoints
             from server.db.jobs import PgJobs
+            from server.db.keys import PgKeys
             from server.db.uploads import PgUploads
             from server.db.videos import PgVideos
+            from server.db.webhooks import PgWebhooks
             pg_checkpoints = PgCheckpoints(db)
             pg_jobs = PgJobs(db, pg_checkpoints.writer)
             jobs, counters = jobs or pg_jobs, counters or pg_jobs
             videos, uploads = videos or PgVideos(db), uploads or PgUploads(db)
             checkpoints = checkpoints or pg_checkpoints
-        assert jobs and videos and checkpoints and uploads and counters, "a store is missing"
+            keys, webhooks = keys or PgKeys(db), webhooks or PgWebhooks(db)
+        assert jobs and videos and checkpoints and uploads and counters and keys and webhooks, \
+            "a store is missing"
         self.jobs: Jobs = jobs
         self.videos: Videos = videos
         self.checkpoints: Checkpoints = checkpoints
         self.uploads: Uploads = uploads
         self.counters: Counters = counters
+        self.keys: Keys = keys
+        self.webhooks: Webhooks = webhooks
+
+    @property
+    def key_defaults(self) -> Limits:
+        """The limits of a key that names none of its own."""
+        c = self.cfg
+        return Limits(c.api_key_rate_per_min, c.api_key_videos_per_day, c.api_key_source_minutes_per_day)
 
     @cached_property
     def storage(self) -> Storage:
@@ -83,6 +98,13 @@ class Services:
     def renderer(self) -> Renderer:
         from server.adapters.renderer_ffmpeg import FfmpegRenderer
         return FfmpegRenderer(self.cfg.render_threads)
+
+    @cached_property
+    def webhook_sender(self) -> WebhookSender:
+        from server.adapters.webhook_http import HttpWebhookSender
+        from server.core.urls import is_public_address
+        policy = None if self.cfg.allow_private_urls else is_public_address
+        return HttpWebhookSender(self.cfg.webhook_timeout_s, policy)
 
     @cached_property
     def prober(self) -> Prober:

@@ -15,10 +15,10 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from server.core.model import FORMATS
-from server.core.steps import Step
+from server.core.steps import Kind, Step
 
-SECTIONS = ("Storage of state", "Web", "Limits", "Queue", "Transcription", "Analysis",
-            "Rendering", "Media storage", "Cron caller", "Development")
+SECTIONS = ("Storage of state", "Web", "Limits", "API keys and webhooks", "Queue", "Transcription",
+            "Analysis", "Rendering", "Media storage", "Cron caller", "Development")
 
 
 def env(name: str, default: Any, doc: str, section: str, **kw: Any) -> Any:
@@ -89,6 +89,37 @@ class Settings(BaseSettings):
                                            "Limits", ge=0)
     rate_limit_status_per_min: float = env("RATE_LIMIT_STATUS_PER_MIN", 120.0,
                                            "status and transcript polls, same rules", "Limits", ge=0)
+
+    # --- API keys and webhooks
+    allow_anonymous_submit: bool = env(
+        "ALLOW_ANONYMOUS_SUBMIT", True, "true: submissions need no API key (the demo); false: "
+        "submitting a video, an upload or audio needs `Authorization: Bearer <key>`",
+        "API keys and webhooks")
+    api_key_rate_per_min: float = env(
+        "API_KEY_RATE_PER_MIN", 120.0, "requests a minute for each API key, over every web "
+        "process (a key's own rate overrides it); 0 = unlimited", "API keys and webhooks", ge=0)
+    api_key_videos_per_day: int = env(
+        "API_KEY_VIDEOS_PER_DAY", 100, "videos each API key may submit per UTC day (a key's own "
+        "quota overrides it); 0 = unlimited", "API keys and webhooks", ge=0)
+    api_key_source_minutes_per_day: float = env(
+        "API_KEY_SOURCE_MINUTES_PER_DAY", 600.0, "minutes of source video each API key may "
+        "submit per UTC day (a key's own quota overrides it); 0 = unlimited",
+        "API keys and webhooks", ge=0)
+    webhook_secret: str = env(
+        "WEBHOOK_SECRET", "", "whsec_<base64>: signs the webhooks of submissions made without a "
+        "key; unset: those cannot ask for webhooks (a key's webhooks use the key's own secret)",
+        "API keys and webhooks", pattern=r"^(whsec_[A-Za-z0-9+/]{32,}={0,2})?$")
+    webhook_max_attempts: int = env("WEBHOOK_MAX_ATTEMPTS", 12, "attempts to deliver one event",
+                                    "API keys and webhooks", ge=1)
+    webhook_backoff_base_s: float = env("WEBHOOK_BACKOFF_BASE_SECONDS", 10.0,
+                                        "first delay before a delivery is retried",
+                                        "API keys and webhooks", gt=0)
+    webhook_backoff_max_s: float = env("WEBHOOK_BACKOFF_MAX_SECONDS", 3600.0,
+                                       "longest delay between delivery attempts",
+                                       "API keys and webhooks", gt=0)
+    webhook_timeout_s: float = env("WEBHOOK_TIMEOUT_SECONDS", 10.0,
+                                   "how long a receiver may take to connect and answer",
+                                   "API keys and webhooks", gt=0)
 
     # --- Queue
     max_attempts: int = env("MAX_ATTEMPTS", 5, "attempts of one step before the job fails", "Queue", ge=1)
@@ -189,6 +220,12 @@ class Settings(BaseSettings):
 
     def lease_for(self, step: str) -> float:
         return self.step_lease_s.get(Step(step), self.lease_s)
+
+    def backoff_for(self, kind: str) -> tuple[float, float]:
+        """(first, longest) retry delay for a kind of job: webhooks keep trying for hours."""
+        if kind == Kind.WEBHOOK:
+            return self.webhook_backoff_base_s, self.webhook_backoff_max_s
+        return self.backoff_base_s, self.backoff_max_s
 
     @property
     def listen(self) -> str:

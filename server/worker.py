@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from server.core.jobs import Job, Lease
 from server.core.steps import Step
-from server.pipeline import audio, noop
+from server.pipeline import audio, noop, webhook
 from server.pipeline import steps as real
 from server.pipeline.context import StepImpl
 from server.services import Services
@@ -28,8 +28,8 @@ from server.usecases import work
 
 log = logging.getLogger(__name__)
 
-PIPELINES: dict[str, dict[Step, StepImpl]] = {"real": {**real.STEPS, **audio.STEPS},
-                                              "noop": noop.STEPS}
+PIPELINES: dict[str, dict[Step, StepImpl]] = {"real": {**real.STEPS, **audio.STEPS, **webhook.STEPS},
+                                              "noop": {**noop.STEPS, **webhook.STEPS}}
 PRUNE_EVERY_S = 600.0
 
 

@@ -12,7 +12,8 @@ from tests.support import INTERNAL_TOKEN, ROOT, SAMPLE
 
 TABLES = ("upload_chunks", "uploads", "step_runs", "video_clips", "video_clip_searches",
           "video_analyses", "video_transcripts", "video_media", "video_processing_queue", "videos",
-          "step_limits", "audio_outputs", "step_outcome_totals", "step_duration_totals")
+          "step_limits", "audio_outputs", "step_outcome_totals", "step_duration_totals",
+          "webhook_attempts", "webhook_deliveries", "video_webhooks", "api_key_charges", "api_keys")
 
 
 @pytest.fixture(scope="session")

@@ -5,26 +5,31 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import soundfile
 
 from server.adapters.media_probe import probe
-from server.media import captions, loudness
+from server.media import captions, encoder, loudness
 from server.media.enhance import denoise
 from server.media.ffmpeg import run
-from server.media.framed import SIZES, render_framed
-from server.media.frames import cut_window
-from server.media.smartcut import CannotCopy, full_encode_video, join, smart_cut_video
+from server.media.framed import SAMPLING_SHARE, SIZES, Framing, render_framed
+from server.media.frames import CutWindow, cut_window
+from server.media.smartcut import CannotCopy, plan_pieces, render_landscape
 from server.core import subtitles
-from server.core.model import ClipPlan, RenderOptions, RenderResult, Transcript
+from server.core.model import ClipPlan, Progress, RenderOptions, RenderResult, Transcript
 
 log = logging.getLogger(__name__)
 
+
 class FfmpegRenderer:
-    def __init__(self, threads: int = 0):
+    def __init__(self, threads: int = 0, video_encoder: str = "auto"):
+        """`video_encoder`: auto (NVENC when a session opens, else libx264), libx264, or
+        h264_nvenc (tried first, libx264 when its session fails)."""
         self.threads = threads
+        self.encoders = encoder.candidates(video_encoder)
 
     def _audio(self, media: Path, start: float, duration: float, enhance: bool, tmp: Path) -> Path:
         raw = tmp / "audio.wav"
@@ -39,8 +44,11 @@ class FfmpegRenderer:
         return out
 
     def render(self, media: Path, clip: ClipPlan, out_video: Path, out_thumb: Path,
-               transcript: Transcript | None = None, options: RenderOptions | None = None) -> RenderResult:
+               transcript: Transcript | None = None, options: RenderOptions | None = None,
+               progress: Progress | None = None) -> RenderResult:
         opts = options or RenderOptions()
+        report = progress or (lambda f: None)
+        used = encoder.LIBX264
         info = probe(media)
         start = max(0.0, clip.start_s)
         end = max(start + 0.1, min(clip.end_s, info.duration_s))
@@ -52,23 +60,36 @@ class FfmpegRenderer:
             else:
                 w = cut_window(media, start, end)
                 first, last = w.first_pts, w.end_pts
-                audio = self._audio(media, w.first_pts, w.duration, opts.enhance, tmp)
                 words = captions.clip_words(transcript, w.first_pts, w.end_pts) if transcript else []
-                if opts.format == "landscape":
-                    try:
-                        pieces, method = smart_cut_video(media, w, tmp, self.threads), "smart_cut"
-                    except CannotCopy as e:
-                        log.info("full re-encode: %s", e)
-                        pieces, method = full_encode_video(media, w, tmp, self.threads), "full_encode"
-                    join(pieces, audio, loudness.AAC, out_video, tmp)
-                else:
-                    cues = captions.cues(words) if opts.captions else None
-                    path = render_framed(media, w, opts.format, audio, out_video, cues, self.threads)
-                    method = "reframe" if path is not None else "blurred_fit"
-            run(["-loglevel", "error", "-ss", f"{(last - first) / 3:.3f}", "-i", str(out_video),
-                 "-frames:v", "1", "-q:v", "3", "-vf", "scale='min(640,iw)':-2", str(out_thumb)])
-        sidecars = self._sidecars(out_video, clip, opts, transcript, first, last)
+                # the audio is prepared in a thread while the face is followed (both mostly
+                # in native code that lets go of the GIL)
+                with ThreadPoolExecutor(1) as pool:
+                    audio = pool.submit(self._audio, media, w.first_pts, w.duration, opts.enhance, tmp)
+                    if opts.format == "landscape":
+                        method = self._landscape(media, w, audio.result(), out_video, out_thumb, tmp)
+                    else:
+                        share = SAMPLING_SHARE
+                        framing = Framing.find(media, w, opts.format, lambda f: report(share * f))
+                        cues = captions.cues(words) if opts.captions else None
+                        method, used = render_framed(media, w, framing, audio.result(), out_video, out_thumb, cues,
+                                                     tmp, self.encoders, self.threads,
+                                                     lambda f: report(share + (1 - share) * f))
+            if method == "audio_only":
+                run(["-loglevel", "error", "-ss", f"{(last - first) / 3:.3f}", "-i", str(out_video),
+                     "-vf", encoder.THUMB_SCALE, *encoder.THUMB_JPEG, str(out_thumb)])
+        report(1.0)
+        sidecars = self._sidecars(out_video, clip, opts, transcript, first, last, used)
         return RenderResult(method, first, last, sidecars)
+
+    def _landscape(self, media: Path, w: CutWindow, audio: Path, out: Path, thumb: Path, tmp: Path) -> str:
+        try:
+            render_landscape(media, w, plan_pieces(w, tmp), audio, loudness.AAC, out, thumb, tmp, self.threads)
+            return "smart_cut"
+        except CannotCopy as e:
+            log.info("full re-encode: %s", e)
+        render_landscape(media, w, plan_pieces(w, tmp, copy=False), audio, loudness.AAC, out, thumb, tmp,
+                         self.threads)
+        return "full_encode"
 
     def _audio_only(self, media: Path, start: float, end: float, opts: RenderOptions, tmp: Path, out: Path) -> None:
         """An audio-only source still yields a postable mp4, over a plain background."""
@@ -79,7 +100,7 @@ class FfmpegRenderer:
              "-pix_fmt", "yuv420p", *loudness.AAC, "-shortest", "-movflags", "+faststart", str(out)])
 
     def _sidecars(self, out_video: Path, clip: ClipPlan, opts: RenderOptions,
-                  transcript: Transcript | None, first: float, last: float) -> dict[str, Path]:
+                  transcript: Transcript | None, first: float, last: float, video_encoder: str) -> dict[str, Path]:
         words = captions.clip_words(transcript, first, last) if transcript else []
         cs = captions.cues(words)
         paths = {"srt": out_video.with_suffix(".srt"), "vtt": out_video.with_suffix(".vtt"),
@@ -89,7 +110,7 @@ class FfmpegRenderer:
         manifest = {
             "title": clip.title, "reason": clip.reason, "hook": clip.hook, "score": clip.score,
             "format": opts.format, "captions_burned_in": opts.captions and opts.format != "landscape",
-            "enhanced": opts.enhance, "loudness_lufs": loudness.TARGET_LUFS,
+            "enhanced": opts.enhance, "loudness_lufs": loudness.TARGET_LUFS, "video_encoder": video_encoder,
             "source": {"start_s": round(first, 6), "end_s": round(last, 6)},
             "duration_s": round(last - first, 6),
             "words": [{"word": w.text,

@@ -27,13 +27,17 @@ from server.usecases import Refused
 
 # What a refusal from the use cases becomes.
 STATUS_OF = {"invalid": 400, "not_found": 404, "conflict": 409, "too_large": 413,
-             "unsupported": 415, "mismatch": 422}
+             "unsupported": 415, "mismatch": 422, "unauthorized": 401, "rate_limited": 429}
 
-ERROR_WORDS = {400: "Invalid input; `error` names the problem", 401: "No valid bearer token",
+ERROR_WORDS = {400: "Invalid input; `error` names the problem",
+               401: "No valid bearer token (an unknown, revoked or malformed API key, or none "
+                    "where one is needed)",
                404: "Unknown token or id", 409: "Conflicts with the job's or upload's state",
                413: "Over a configured limit", 415: "Not a usable video or audio file",
-               422: "Checksum mismatch, or the job failed",
-               429: "Rate limited; see the Retry-After header",
+               422: "Checksum mismatch, an Idempotency-Key reused with another request, or the "
+                    "job failed",
+               429: "Rate limited, or an API key's daily quota is used up; see the Retry-After "
+                    "header",
                503: "The database is unavailable; retry after the seconds in Retry-After"}
 
 
@@ -57,6 +61,7 @@ class Operation:
     json_hint: str = "send a JSON object"       # said when the body is not JSON at all
     json_optional: bool = False                 # no body at all counts as {}
     description: str = ""
+    key_required: bool = False                  # an API key must name the caller
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -134,8 +139,14 @@ class ApiRequest(Request):
 
 
 def refusal(e: Refused) -> tuple[FlaskResponse, int]:
-    extra = {k: v for k, v in e.extra.items() if k != "field"}
-    return jsonify(error=e.message, **extra), STATUS_OF[e.reason]
+    extra = {k: v for k, v in e.extra.items() if k not in ("field", "retry_after_s")}
+    resp = jsonify(error=e.message, **extra)
+    if e.reason == "rate_limited":
+        wait = e.extra.get("retry_after_s")
+        resp.headers["Retry-After"] = str(max(1, math.ceil(wait if isinstance(wait, (int, float)) else 1)))
+    elif e.reason == "unauthorized":
+        resp.headers["WWW-Authenticate"] = 'Bearer realm="clips"'
+    return resp, STATUS_OF[e.reason]
 
 
 def unavailable(e: StoreUnavailable) -> tuple[FlaskResponse, int, dict[str, str]]:

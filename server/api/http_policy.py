@@ -1,5 +1,5 @@
 """What every public response goes through: per-client rate limits, a body-size cap for
-non-upload requests, security headers and CORS.
+non-upload requests, the caller's API key (server/api/auth.py), security headers and CORS.
 
 Rate limits are token buckets in this process's memory, keyed by client address. They
 are per process: with N gunicorn workers a client gets up to N times the configured rate.
@@ -12,8 +12,9 @@ import math
 import threading
 import time
 
-from flask import Flask, jsonify, request
+from flask import Flask, g, jsonify, request
 
+from server.api import auth
 from server.settings import Settings
 
 # Which endpoints draw from which bucket.
@@ -85,7 +86,10 @@ def install(app: Flask, cfg: Settings) -> None:
         if request.content_length and request.content_length > cfg.max_request_bytes \
                 and request.mimetype != "multipart/form-data" and request.endpoint != "uploads.put_chunk":
             return jsonify(error=f"the request body is larger than {cfg.max_request_bytes} bytes"), 413
-        bucket = buckets.get(_LIMITED.get(request.endpoint, ""))
+        refused = auth.identify()          # a request with an API key obeys the key's rate instead
+        if refused is not None:
+            return refused
+        bucket = None if g.api_key else buckets.get(_LIMITED.get(request.endpoint, ""))
         if bucket is None or request.method == "OPTIONS":
             return None
         wait = bucket.take(client_address(cfg.trusted_proxy_count))
@@ -107,7 +111,8 @@ def install(app: Flask, cfg: Settings) -> None:
         if origin and ("*" in origins or origin in origins) and request.path.startswith(("/public/", "/openapi.json")):
             h["Access-Control-Allow-Origin"] = "*" if "*" in origins else origin
             h["Access-Control-Allow-Methods"] = "GET, POST, PUT, OPTIONS"
-            h["Access-Control-Allow-Headers"] = "Content-Type, Content-Range, Idempotency-Key"
+            h["Access-Control-Allow-Headers"] = ("Authorization, Content-Type, Content-Range, "
+                                                 "Idempotency-Key")
             h["Access-Control-Expose-Headers"] = "Retry-After, Range"
             h["Access-Control-Max-Age"] = "600"
             h.add("Vary", "Origin")

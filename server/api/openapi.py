@@ -10,15 +10,25 @@ from flask import Blueprint, Flask, current_app, jsonify, send_from_directory
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from server.api.contract import Body, Operation
+from server.api.contract import ERROR_WORDS, Body, Operation
+from server.api.schemas import ErrorOut
 from server.api.web import WEB_DIR
 
 bp = Blueprint("openapi", __name__)
 
-INFO = {"title": "Video to clips", "version": "2.0.0",
-        "description": "Submit a long video, follow its processing, fetch its clips. No login: "
-                       "the token a submission returns is the capability to read it."}
+INFO = {"title": "Video to clips", "version": "2.1.0",
+        "description": "Submit a long video, follow its processing, fetch its clips. The token a "
+                       "submission returns is the capability to read it. An API key (`Authorization: "
+                       "Bearer <key>`, from `clips keys create`) makes the video the key's: it "
+                       "is listed by GET /public/videos, counts against the key's rate and "
+                       "quotas, and its webhooks are signed with the key's secret."}
 _REF = "#/components/schemas/{model}"
+SECURITY_SCHEMES = {
+    "apiKey": {"type": "http", "scheme": "bearer",
+               "description": "An API key (ck_...). Optional on /public/ endpoints unless stated; "
+                              "a key that is unknown or revoked is a 401, a spent rate a 429."},
+    "internalToken": {"type": "http", "scheme": "bearer", "description": "INTERNAL_API_TOKEN"},
+}
 
 
 def operations(app: Flask) -> list[tuple[str, str, Operation, str]]:
@@ -64,7 +74,9 @@ def _content(body: Body, refs: dict) -> dict:
 
 def document(app: Flask) -> dict:
     ops = operations(app)
-    models = list(dict.fromkeys(m for _, _, op, _ in ops for m in _models(op)))
+    # ErrorOut always: every public operation may answer 401 or 429 (an API key's refusals).
+    models = list(dict.fromkeys([m for _, _, op, _ in ops for m in _models(op)]
+                                + [(ErrorOut, "serialization")]))
     refs, schema = models_json_schema(models, ref_template=_REF)
     defs: dict[str, Any] = dict(schema.get("$defs", {}))
     paths: dict[str, dict] = {}
@@ -86,9 +98,18 @@ def document(app: Flask) -> dict:
             body[op.raw_body] = {"schema": {"type": "string", "format": "binary"}}
         if body:
             entry["requestBody"] = {"required": True, "content": body}
-        entry["responses"] = {str(code): _content(b, refs) for code, b in sorted(op.responses.items())}
+        responses = dict(op.responses)
+        if path.startswith("/public/"):
+            # Any public request may carry a key: an unknown one is a 401, a spent rate a 429.
+            for code in (401, 429):
+                responses.setdefault(code, Body(ERROR_WORDS[code], ErrorOut))
+            entry["security"] = [{"apiKey": []}] if op.key_required else [{}, {"apiKey": []}]
+        elif path.startswith("/internal/"):
+            entry["security"] = [{"internalToken": []}]
+        entry["responses"] = {str(code): _content(b, refs) for code, b in sorted(responses.items())}
         paths.setdefault(path, {})[method] = entry
-    return {"openapi": "3.1.0", "info": INFO, "paths": paths, "components": {"schemas": defs}}
+    return {"openapi": "3.1.0", "info": INFO, "paths": paths,
+            "components": {"schemas": defs, "securitySchemes": SECURITY_SCHEMES}}
 
 
 @bp.get("/openapi.json")

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.api.schemas import ClipOut, StatusOut, StepOut, TranscriptLinksOut, UsageOut, VideoOut
+from server.api.schemas import (ClipOut, StatusOut, StepOut, TranscriptLinksOut, UsageOut, VideoOut,
+                                WebhookAttemptOut, WebhookDeliveryOut)
 from server.core.ports import Storage
 from server.core.steps import STEPS
 from server.core.stores import Row
@@ -54,6 +55,20 @@ def clip_out(c: Row, storage: Storage, base_url: str) -> ClipOut:
                    **_outputs(c.get("outputs") or {}, storage, base_url))
 
 
+_DELIVERY_STATE = {"queued": "pending", "running": "sending", "retrying": "retrying",
+                   "completed": "delivered", "failed": "failed", "cancelled": "failed"}
+
+
+def webhook_out(d: Row) -> WebhookDeliveryOut:
+    """One event's delivery: its job's state, and every attempt with the receiver's answer."""
+    return WebhookDeliveryOut(
+        id=d["msg_id"], event=d["event"], step=d["step"], occurred_at=d["occurred_at"].isoformat(),
+        state=_DELIVERY_STATE[d["status"]],  # type: ignore[arg-type]
+        retry_at=d["run_after"].isoformat() if d["status"] == "retrying" else None,
+        failure_cause=d["failure_cause"],
+        attempts=[WebhookAttemptOut(**a) for a in d["attempts"]])
+
+
 def status_out(state: VideoState, storage: Storage, base_url: str) -> StatusOut:
     row = state.job
     steps = steps_out(row, state.attempts)
@@ -63,6 +78,8 @@ def status_out(state: VideoState, storage: Storage, base_url: str) -> StatusOut:
         extra["transcript"] = TranscriptLinksOut(json_url=t, srt=t + "&format=srt", vtt=t + "&format=vtt")
     if state.clips:
         extra["clips"] = [clip_out(c, storage, base_url) for c in state.clips]
+    if state.webhooks:
+        extra["webhooks"] = [webhook_out(d) for d in state.webhooks]
     return StatusOut(
         token=row["token"], status=row["status"], pipeline_step=row["pipeline_step"],
         progress=round(float(row["progress"]), 3),

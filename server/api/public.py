@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request, send_file
 
+from server.api.auth import current_key_id, required_key
 from server.api.contract import Body, operation, respond
 from server.api.presenters import status_out
 from server.api.schemas import (CancelIn, CancelOut, StatusOut, SubmitFormIn, SubmitHeaders,
-                                SubmitUrlIn, TokenOut, TokenQuery, TranscriptOut, TranscriptQuery)
+                                SubmitUrlIn, TokenOut, TokenQuery, TranscriptOut, TranscriptQuery,
+                                VideoListOut, VideoListQuery)
 from server.core.media_types import content_type
 from server.core.subtitles import segment_cues, to_srt, to_vtt
 from server import get_services as services
@@ -26,19 +28,23 @@ def base_url() -> str:
 @bp.post("/video")
 @operation("Submit a video by URL (JSON) or as a file (multipart)", json=SubmitUrlIn,
            form=SubmitFormIn, headers=SubmitHeaders, json_hint=SUBMIT_HINT,
-           responses={202: Body("Queued", TokenOut)}, errors=(400, 413, 415, 429))
+           responses={202: Body("Queued", TokenOut)}, errors=(400, 401, 413, 415, 422, 429),
+           description="With an API key the video is the key's (GET /public/videos lists it) and "
+                       "counts against its quotas. The same Idempotency-Key with the same request "
+                       "returns the first token; with a different request it is a 422.")
 def submit_video(body: SubmitUrlIn | SubmitFormIn, headers: SubmitHeaders):
     s = services()
     opts = body.to_options(headers.idempotency_key)
     if isinstance(body, SubmitUrlIn):
-        return respond(TokenOut(token=submit_url(s, body.video_url, opts)), 202)
+        return respond(TokenOut(token=submit_url(s, body.video_url, opts, current_key_id())), 202)
     f = request.files.get("file")
     if f is None or not f.filename:
         raise Refused("invalid", "the multipart form needs a non-empty 'file' field")
     with staging_dir(s) as folder:
         path = folder / f"source{upload_suffix(f.filename)}"
         sha256, _ = receive(f.stream, path, s.cfg.max_upload_bytes)
-        token = submit_file(s, path, filename=f.filename, opts=opts, sha256=sha256)
+        token = submit_file(s, path, filename=f.filename, opts=opts, sha256=sha256,
+                            key_id=current_key_id())
     return respond(TokenOut(token=token), 202)
 
 
@@ -48,6 +54,20 @@ def submit_video(body: SubmitUrlIn | SubmitFormIn, headers: SubmitHeaders):
 def video_status(query: TokenQuery):
     state = videos.status(services(), query.token)
     return respond(status_out(state, services().storage, base_url()))
+
+
+@bp.get("/videos")
+@operation("The API key's videos, newest first, a page at a time", query=VideoListQuery,
+           responses={200: Body("One page", VideoListOut)}, errors=(400, 401, 429), key_required=True,
+           description="Needs `Authorization: Bearer <key>`. Pages are cut by id (keyset), so "
+                       "videos submitted while you page through never shift a later page.")
+def list_videos(query: VideoListQuery):
+    s = services()
+    page = videos.of_key(s, required_key().id, cursor=query.cursor, limit=query.limit,
+                         statuses=query.statuses())
+    base = base_url()
+    return respond(VideoListOut(videos=[status_out(v, s.storage, base) for v in page.videos],
+                                next_cursor=page.next_cursor))
 
 
 @bp.post("/video/cancel")

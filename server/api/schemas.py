@@ -16,7 +16,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
 
 from server.core.model import FORMATS
-from server.core.steps import DONE, STEPS, Status
+from server.core.webhooks import DEFAULT_EVENTS, EVENTS
+from server.core.steps import DONE, STEPS, Status, Step
 from server.usecases.submit import SubmitOptions
 
 TOKEN_PATTERN = r"^[A-Za-z0-9_-]{1,100}$"
@@ -29,6 +30,7 @@ _PATTERN_WORDS = {TOKEN_PATTERN: "is malformed (letters, digits, - and _ only, a
 Text = Annotated[str, Field(pattern=PRINTABLE_PATTERN)]
 Token = Annotated[str, Field(min_length=1, max_length=100, pattern=TOKEN_PATTERN)]
 Format = Literal[FORMATS]  # type: ignore[valid-type]
+Event = Literal[EVENTS]  # type: ignore[valid-type]
 
 
 class Request(BaseModel):
@@ -54,10 +56,20 @@ class SubmitOptionsIn(Request):
                                                     "and square clips; unset: CLIP_CAPTIONS")
     enhance: bool | None = Field(None, description="RNNoise speech enhancement before loudness "
                                                    "normalisation; unset: CLIP_ENHANCE")
+    webhook_url: Text | None = Field(None, min_length=1, max_length=2048,
+                                     description="http(s) URL that gets a signed POST (Standard "
+                                                 "Webhooks) for each event; it must resolve to public "
+                                                 "addresses. Signed with the API key's webhook "
+                                                 "secret, or WEBHOOK_SECRET without a key")
+    webhook_events: list[Event] | None = Field(
+        None, min_length=1, max_length=len(EVENTS),
+        description=f"Which events to send; unset: {', '.join(DEFAULT_EVENTS)}. "
+                    "video.step_completed comes once per finished step")
 
     def to_options(self, idempotency_key: str | None) -> SubmitOptions:
         return SubmitOptions(self.priority, self.force, self.format, self.captions, self.enhance,
-                             idempotency_key)
+                             idempotency_key, self.webhook_url,
+                             tuple(self.webhook_events) if self.webhook_events else None)
 
 
 class SubmitUrlIn(SubmitOptionsIn):
@@ -73,7 +85,8 @@ def _file_field(schema: dict[str, Any]) -> None:
 
 class SubmitFormIn(SubmitOptionsIn):
     """The same options as form fields beside `file` (form values are text, so "5" is 5
-    and "true"/"yes"/"1" are true; "1.0" and "1e2" are not whole numbers as written)."""
+    and "true"/"yes"/"1" are true; "1.0" and "1e2" are not whole numbers as written;
+    webhook_events is comma-separated)."""
     model_config = ConfigDict(strict=False, extra="forbid", json_schema_extra=_file_field)
 
     @field_validator("priority", mode="before")
@@ -82,6 +95,11 @@ class SubmitFormIn(SubmitOptionsIn):
         if isinstance(value, str) and not re.fullmatch(r"[+-]?[0-9]{1,9}", value.strip()):
             raise ValueError("Input should be a whole number, like 5 or -3")
         return value
+
+    @field_validator("webhook_events", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        return [v.strip() for v in value.split(",")] if isinstance(value, str) else value
 
 
 class AudioFormIn(Request):
@@ -103,6 +121,29 @@ class TranscriptQuery(TokenQuery):
 
 class CancelIn(Request):
     token: Token
+
+
+STATUS_LIST_PATTERN = r"^[a-z]+(,[a-z]+)*$"
+
+
+class VideoListQuery(BaseModel):
+    cursor: str | None = Field(None, max_length=100, pattern=TOKEN_PATTERN,
+                               description="next_cursor of the previous page; unset: the newest")
+    limit: int = Field(20, ge=1, le=100, description="Videos per page")
+    status: str | None = Field(None, max_length=100, pattern=STATUS_LIST_PATTERN,
+                               description="Only videos in these statuses, comma-separated "
+                                           f"({', '.join(Status)})")
+
+    @field_validator("status")
+    @classmethod
+    def _known(cls, value: str | None) -> str | None:
+        unknown = sorted(set((value or "").split(",")) - set(Status) - {""})
+        if unknown:
+            raise ValueError(f"unknown status {', '.join(unknown)}; choose from {', '.join(Status)}")
+        return value
+
+    def statuses(self) -> list[str] | None:
+        return self.status.split(",") if self.status else None
 
 
 class CreateUploadIn(Request):
@@ -185,6 +226,26 @@ class ClipOut(Response):
                                                        "source times and every word")
 
 
+class WebhookAttemptOut(Response):
+    attempt: int
+    started_at: str
+    finished_at: str | None = Field(description="null while sending, or when the worker died "
+                                                "mid-attempt (another attempt follows)")
+    status_code: int | None = Field(description="The receiver's answer; null when none came")
+    error: str | None
+
+
+class WebhookDeliveryOut(Response):
+    id: str = Field(description="The webhook-id header: the same on every attempt of this event")
+    event: Event
+    step: str | None = Field(description="The step that finished (video.step_completed)")
+    occurred_at: str
+    state: Literal["pending", "sending", "retrying", "delivered", "failed"]
+    retry_at: str | None
+    failure_cause: str | None
+    attempts: list[WebhookAttemptOut]
+
+
 class StatusOut(Response):
     token: str
     status: Status
@@ -203,6 +264,13 @@ class StatusOut(Response):
     finished_at: str | None
     transcript: TranscriptLinksOut | None = Field(None, description="Present once transcribed")
     clips: list[ClipOut] | None = Field(None, description="Present once clips are found")
+    webhooks: list[WebhookDeliveryOut] | None = Field(
+        None, description="The deliveries of this video's webhook events, once there are any")
+
+
+class VideoListOut(Response):
+    videos: list[StatusOut] = Field(description="Newest first; each as the status endpoint gives it")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last")
 
 
 class WordOut(Response):
@@ -258,7 +326,7 @@ class AudioJobOut(Response):
 
 class ClaimedOut(Response):
     token: str
-    step: Literal[tuple(s.value for s in STEPS) + ("enhance_audio",)]  # type: ignore[valid-type]
+    step: Literal[tuple(s.value for s in Step)]  # type: ignore[valid-type]
     attempt: int
 
 

@@ -11,6 +11,7 @@ import re
 
 from flask import Blueprint, request
 
+from server.api.auth import current_key_id
 from server.api.contract import Body, operation, respond
 from server import get_services as services
 from server.api.schemas import (TOKEN_PATTERN, ChunkHeaders, CompleteUploadIn, CreateUploadIn,
@@ -33,9 +34,12 @@ def _known(upload_id: str) -> str:
 @bp.post("")
 @operation("Start a resumable upload", json=CreateUploadIn,
            json_hint='send JSON {"filename": "talk.mp4", "size": <bytes>}',
-           responses={201: Body("Created", UploadCreatedOut)}, errors=(400, 413, 429))
+           responses={201: Body("Created", UploadCreatedOut)}, errors=(400, 401, 413, 429),
+           description="With an API key, the video the upload becomes is the key's; its quotas "
+                       "are checked when the upload completes.")
 def create_upload(body: CreateUploadIn):
-    return respond(UploadCreatedOut(**uploads.create(services(), body.filename, body.size)), 201)
+    created = uploads.create(services(), body.filename, body.size, current_key_id())
+    return respond(UploadCreatedOut(**created), 201)
 
 
 @bp.get("/<upload_id>")
@@ -62,6 +66,6 @@ def put_chunk(upload_id: str, headers: ChunkHeaders):
 @bp.post("/<upload_id>/complete")
 @operation("Verify the whole file's SHA-256 and queue it like a submission", json=CompleteUploadIn,
            json_hint='send JSON {"sha256": "<64 hex digits of the whole file>"}',
-           responses={202: Body("Queued", TokenOut)}, errors=(400, 404, 409, 413, 415, 422))
+           responses={202: Body("Queued", TokenOut)}, errors=(400, 404, 409, 413, 415, 422, 429))
 def complete_upload(upload_id: str, body: CompleteUploadIn):
     return respond(TokenOut(token=uploads.complete(services(), _known(upload_id), body.sha256)), 202)

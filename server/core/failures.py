@@ -68,6 +68,8 @@ CAUSES: dict[str, tuple[bool, str]] = {
     "no_speech": (False, "the transcript is empty"),
     "attempts_exhausted": (False, "the step failed max_attempts times"),
     "llm_rejected": (False, "the LLM provider refused the request (bad key, unknown model: 4xx)"),
+    "quota_exceeded": (False, "the API key's daily source minutes ran out (counted once the "
+                              "download tells the duration)"),
     "network": (True, "connection refused, reset, dropped or timed out"),
     "http_5xx": (True, "the source or a provider answered 5xx"),
     "rate_limited": (True, "HTTP 429 from the source or a provider"),
@@ -78,6 +80,7 @@ CAUSES: dict[str, tuple[bool, str]] = {
     "database": (True, "a database error while the step ran"),
     "lease_lost": (True, "the worker lost its lease (paused or partitioned)"),
     "worker_lost": (True, "the worker died while running the step; its lease expired"),
+    "webhook_rejected": (True, "the webhook receiver answered with a status other than 2xx"),
     "internal_error": (True, "an unexpected error; retried in case it was transient"),
     "cancelled": (False, "the submitter cancelled the job"),
 }

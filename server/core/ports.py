@@ -32,7 +32,8 @@ class Analyzer(Protocol):
 class Renderer(Protocol):
     def render(self, media: Path, clip: ClipPlan, out_video: Path, out_thumb: Path,
                transcript: Transcript | None = None,
-               options: RenderOptions | None = None) -> RenderResult: ...
+               options: RenderOptions | None = None,
+               progress: Progress | None = None) -> RenderResult: ...   # progress: 0..1 of this clip
 
 
 class Storage(Protocol):
@@ -54,3 +55,11 @@ class Prober(Protocol):
     def probe(self, path: Path) -> MediaFacts: ...               # raises StepError when unusable
     def check_complete(self, path: Path, duration_s: float) -> None: ...
     def sha256_of(self, path: Path) -> str: ...
+
+
+class WebhookSender(Protocol):
+    def send(self, url: str, body: bytes, headers: dict[str, str]) -> int:
+        """POSTs `body` and returns the receiver's status code, following no redirect;
+        raises StepError when no answer came (network) or the address is refused
+        (private_url)."""
+        ...

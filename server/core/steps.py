@@ -14,6 +14,7 @@ from enum import StrEnum
 class Kind(StrEnum):
     VIDEO = "video"                      # a submitted video: download ... render
     AUDIO_ENHANCE = "audio_enhance"      # POST /public/audio/enhance: one step
+    WEBHOOK = "webhook"                  # one event of a video, sent to its webhook_url
 
 
 class Step(StrEnum):
@@ -24,6 +25,7 @@ class Step(StrEnum):
     FIND_CLIPS = "find_clips"
     RENDER = "render"
     ENHANCE_AUDIO = "enhance_audio"
+    DELIVER_WEBHOOK = "deliver_webhook"
 
 
 # What `pipeline_step` holds once the last step is done.
@@ -32,6 +34,7 @@ DONE = "done"
 PIPELINES: dict[Kind, tuple[Step, ...]] = {
     Kind.VIDEO: (Step.DOWNLOAD, Step.TRANSCRIBE, Step.CLASSIFY, Step.FIND_CLIPS, Step.RENDER),
     Kind.AUDIO_ENHANCE: (Step.ENHANCE_AUDIO,),
+    Kind.WEBHOOK: (Step.DELIVER_WEBHOOK,),
 }
 
 # A video's steps, in order (what the status of a video lists).

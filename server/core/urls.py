@@ -54,23 +54,25 @@ def is_public_address(addr: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
-def check_url(url: str, *, allow_private: bool, resolve=socket.getaddrinfo) -> str:
-    """Returns the normalised URL or raises UnsafeUrl naming the reason."""
+def check_url(url: str, *, allow_private: bool, resolve=socket.getaddrinfo,
+              name: str = "video_url") -> str:
+    """Returns the normalised URL or raises UnsafeUrl naming the reason (and the field
+    `name`: the same rules serve video URLs and webhook URLs)."""
     if not isinstance(url, str) or not url.strip():
-        raise UnsafeUrl("video_url must be a non-empty string")
+        raise UnsafeUrl(f"{name} must be a non-empty string")
     if len(url) > MAX_URL_LENGTH:
-        raise UnsafeUrl(f"video_url is longer than {MAX_URL_LENGTH} characters")
+        raise UnsafeUrl(f"{name} is longer than {MAX_URL_LENGTH} characters")
     try:
         parts = urlsplit(url.strip())
         parts.port  # raises on a malformed port
     except ValueError as e:
-        raise UnsafeUrl(f"video_url is malformed: {e}") from None
+        raise UnsafeUrl(f"{name} is malformed: {e}") from None
     if parts.scheme.lower() not in ("http", "https"):
-        raise UnsafeUrl("video_url must use http or https")
+        raise UnsafeUrl(f"{name} must use http or https")
     if not parts.hostname:
-        raise UnsafeUrl("video_url has no host")
+        raise UnsafeUrl(f"{name} has no host")
     if parts.username or parts.password:
-        raise UnsafeUrl("video_url must not carry credentials")
+        raise UnsafeUrl(f"{name} must not carry credentials")
     if not allow_private:
         try:
             infos = resolve(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)

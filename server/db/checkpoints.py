@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from psycopg.types.json import Jsonb
 
+from server.core.keys import Limits
 from server.core.steps import Step
 from server.core.stores import Row
-from server.db import Database, Tx
+from server.db import Database, Tx, keys
 
 # Steps whose checkpoint an earlier submission of the same source can lend a new one.
 _REUSE = {Step.DOWNLOAD: "reuse_media", Step.TRANSCRIBE: "reuse_transcript"}
@@ -64,6 +65,12 @@ class PgCheckpointWriter:
         self.tx.run("save_audio_output", job_id=job_id, storage_key=storage_key,
                     duration_s=duration_s, bytes=bytes)
 
+    def charge_source(self, *, key_id: int, video_id: int, defaults: Limits) -> None:
+        media = self.tx.one("media_for_video", video_id=video_id)
+        assert media is not None, "charge_source runs after the media checkpoint is written"
+        keys.charge(self.tx, key_id=key_id, video_id=video_id, videos=0,
+                    source_s=media["duration_s"], defaults=defaults)
+
     def reuse(self, step: str, video_id: int) -> bool:
         query = _REUSE.get(Step(step))
         if query is None or self.tx.one(query, video_id=video_id) is None:
@@ -89,7 +96,13 @@ class PgCheckpoints:
         return self.db.one("analysis_for_video", video_id=video_id)
 
     def clips(self, video_id: int) -> list[Row]:
-        return self.db.all("clips_for_video", video_id=video_id)
+        return self.clips_of_videos([video_id])[video_id]
+
+    def clips_of_videos(self, video_ids: list[int]) -> dict[int, list[Row]]:
+        out: dict[int, list[Row]] = {v: [] for v in video_ids}
+        for row in self.db.all("clips_for_videos", video_ids=video_ids):
+            out[row["video_id"]].append(row)
+        return out
 
     def save_rendered_clip(self, *, video_id: int, clip_index: int, video_key: str,
                            thumbnail_key: str | None, outputs: dict, owner: str) -> bool:

@@ -92,7 +92,13 @@ class PgJobs:
         return self.db.one("cancel", token=token) is not None
 
     def attempts_of_video(self, video_id: int) -> list[Row]:
-        return self.db.all("step_runs_for_video", video_id=video_id)
+        return self.attempts_of_videos([video_id])[video_id]
+
+    def attempts_of_videos(self, video_ids: list[int]) -> dict[int, list[Row]]:
+        out: dict[int, list[Row]] = {v: [] for v in video_ids}
+        for row in self.db.all("step_runs_for_videos", video_ids=video_ids):
+            out[row["video_id"]].append(row)
+        return out
 
     def prune_history(self, days: float) -> int:
         return self.db.run("prune_step_runs", days=days)

@@ -3,15 +3,34 @@
 -- (server/db/jobs.py, videos.py, checkpoints.py, uploads.py); a test keeps it so.
 
 -- name: insert_video
+-- An idempotency key is unique within its API key's scope (submissions without a key
+-- share one scope).
 insert into videos (token, source_kind, source_url, upload_key, source_fingerprint,
-                    idempotency_key, title, options)
+                    idempotency_key, title, options, api_key_id, request_fingerprint)
 values (%(token)s, %(source_kind)s, %(source_url)s, %(upload_key)s, %(fingerprint)s,
-        %(idempotency_key)s, %(title)s, %(options)s)
-on conflict (idempotency_key) do nothing
+        %(idempotency_key)s, %(title)s, %(options)s, %(api_key_id)s, %(request_fingerprint)s)
+on conflict (api_key_id, idempotency_key) where idempotency_key is not null do nothing
 returning id, token;
 
 -- name: video_by_idempotency_key
-select id, token from videos where idempotency_key = %(idempotency_key)s;
+select id, token, request_fingerprint from videos
+where idempotency_key = %(idempotency_key)s and api_key_id is not distinct from %(api_key_id)s;
+
+-- name: insert_video_webhook
+insert into video_webhooks (video_id, url, events, max_attempts)
+values (%(video_id)s, %(url)s, %(events)s, %(max_attempts)s);
+
+-- name: videos_of_key
+-- One page of a key's videos, newest first: keyset pagination on the id, so rows inserted
+-- meanwhile land before the first page and never shift a later one.
+select v.id, v.token
+from videos v
+join video_processing_queue q on q.video_id = v.id and q.kind = 'video'
+where v.api_key_id = %(key_id)s
+  and (%(before_id)s::bigint is null or v.id < %(before_id)s::bigint)
+  and (%(statuses)s::text[] is null or q.status = any(%(statuses)s::text[]))
+order by v.id desc
+limit %(limit)s;
 
 -- name: enqueue
 -- The job carries its source's fingerprint as `source_key` (for coalescing, see claim);
@@ -231,9 +250,9 @@ update step_runs
 set finished_at = now(), outcome = %(outcome)s, failure_cause = %(cause)s, details = %(details)s
 where lease_owner = %(owner)s and finished_at is null;
 
--- name: step_runs_for_video
-select step, attempt, worker_id, started_at, finished_at, outcome, failure_cause, details
-from step_runs where video_id = %(video_id)s order by id;
+-- name: step_runs_for_videos
+select video_id, step, attempt, worker_id, started_at, finished_at, outcome, failure_cause, details
+from step_runs where video_id = any(%(video_ids)s) order by id;
 
 -- name: update_video_meta
 update videos
@@ -279,8 +298,8 @@ insert into video_clips (video_id, clip_index, start_s, end_s, title, reason, ho
 values (%(video_id)s, %(clip_index)s, %(start_s)s, %(end_s)s, %(title)s, %(reason)s,
         %(hook)s, %(score)s);
 
--- name: clips_for_video
-select * from video_clips where video_id = %(video_id)s order by clip_index;
+-- name: clips_for_videos
+select * from video_clips where video_id = any(%(video_ids)s) order by video_id, clip_index;
 
 -- name: save_rendered_clip
 -- Fenced like `advance`: a worker that lost its lease records nothing.
@@ -303,7 +322,7 @@ from videos v
 join video_processing_queue q on q.video_id = v.id and q.kind = 'video'
 left join video_analyses a on a.video_id = v.id
 left join video_clip_searches s on s.video_id = v.id
-where v.token = %(token)s;
+where v.token = any(%(tokens)s);
 
 -- name: transcript_by_token
 select t.* from video_transcripts t join videos v on v.id = t.video_id where v.token = %(token)s;
@@ -395,10 +414,11 @@ insert into audio_outputs (job_id, storage_key, duration_s, bytes)
 values (%(job_id)s, %(storage_key)s, %(duration_s)s, %(bytes)s);
 
 -- name: create_upload
-insert into uploads (id, filename, size_bytes) values (%(id)s, %(filename)s, %(size_bytes)s);
+insert into uploads (id, filename, size_bytes, api_key_id)
+values (%(id)s, %(filename)s, %(size_bytes)s, %(api_key_id)s);
 
 -- name: upload_by_id
-select id, filename, size_bytes, status, token from uploads where id = %(id)s;
+select id, filename, size_bytes, status, token, api_key_id from uploads where id = %(id)s;
 
 -- name: record_chunk
 insert into upload_chunks (upload_id, start_byte, end_byte)
@@ -420,3 +440,137 @@ update uploads set status = 'open', updated_at = now() where id = %(id)s and sta
 
 -- name: finish_upload
 update uploads set status = 'completed', token = %(token)s, updated_at = now() where id = %(id)s;
+
+-- name: create_api_key
+insert into api_keys (name, prefix, key_hash, webhook_secret, rate_per_min, videos_per_day,
+                      source_minutes_per_day)
+values (%(key_name)s, %(prefix)s, %(key_hash)s, %(webhook_secret)s, %(rate_per_min)s,
+        %(videos_per_day)s, %(source_minutes_per_day)s)
+on conflict (name) where revoked_at is null do nothing
+returning id, name, prefix, created_at;
+
+-- name: list_api_keys
+-- Every key with what it used today (UTC); never the hashes or the webhook secret.
+select k.id, k.name, k.prefix, k.rate_per_min, k.videos_per_day, k.source_minutes_per_day,
+       k.created_at, k.last_used_at, k.revoked_at,
+       k.previous_hash is not null and k.previous_expires_at > now() as previous_valid,
+       coalesce(sum(c.amount) filter (where c.what = 'video'), 0)::int as videos_today,
+       coalesce(sum(c.amount) filter (where c.what = 'source_seconds'), 0)::float8 as source_seconds_today
+from api_keys k
+left join api_key_charges c on c.api_key_id = k.id and c.day = (now() at time zone 'utc')::date
+group by k.id
+order by k.revoked_at is not null, k.name, k.id;
+
+-- name: revoke_api_key
+update api_keys set revoked_at = now() where name = %(key_name)s and revoked_at is null
+returning id;
+
+-- name: rotate_api_key
+-- The new key replaces the old one; the old one stays valid for `grace_s` seconds (0: not
+-- at all), so clients can switch over without an outage.
+update api_keys
+set previous_hash = case when %(grace_s)s > 0 then key_hash end,
+    previous_expires_at = case when %(grace_s)s > 0 then now() + make_interval(secs => %(grace_s)s) end,
+    key_hash = %(key_hash)s, prefix = %(prefix)s
+where name = %(key_name)s and revoked_at is null
+returning id;
+
+-- name: set_webhook_secret
+update api_keys set webhook_secret = %(secret)s where name = %(key_name)s and revoked_at is null
+returning id;
+
+-- name: take_key_request
+-- Authenticates a key and takes one request from its rate, in one statement. The rate is
+-- a GCRA: each request moves the key's theoretical arrival time (`rate_tat`) on by
+-- 60/rate seconds, and a request goes through while that stays within a minute of now (a
+-- burst of `rate` requests, then `rate` a minute). The row lock makes concurrent requests
+-- of one key, from every web process, take their turns.
+update api_keys k
+set rate_tat = greatest(k.rate_tat, now())
+               + make_interval(secs => coalesce(60.0 / nullif(coalesce(k.rate_per_min, %(default_rate)s), 0), 0)),
+    last_used_at = now()
+where (k.key_hash = %(key_hash)s or (k.previous_hash = %(key_hash)s and k.previous_expires_at > now()))
+  and k.revoked_at is null
+  and greatest(k.rate_tat, now())
+      + make_interval(secs => coalesce(60.0 / nullif(coalesce(k.rate_per_min, %(default_rate)s), 0), 0))
+      <= now() + interval '1 minute'
+returning k.id, k.name, k.rate_per_min, k.videos_per_day, k.source_minutes_per_day;
+
+-- name: relaxed_commit
+-- For writes that may be lost in a crash without harm (a key's rate state, its last use):
+-- the commit does not wait for the WAL to reach the disk.
+set local synchronous_commit = off;
+
+-- name: key_refusal
+-- Why take_key_request let nothing through: no such key, a revoked one, or the seconds
+-- until its rate lets the next request through.
+select k.revoked_at is not null as revoked,
+       extract(epoch from greatest(k.rate_tat, now())
+               + make_interval(secs => coalesce(60.0 / nullif(coalesce(k.rate_per_min, %(default_rate)s), 0), 0))
+               - now() - interval '1 minute')::float8 as wait_s
+from api_keys k
+where k.key_hash = %(key_hash)s or (k.previous_hash = %(key_hash)s and k.previous_expires_at > now());
+
+-- name: lock_api_key
+-- The key's limits, its row locked for the rest of the transaction: concurrent charges to
+-- one key take turns, so no two of them both see the last unit of a quota free. (No key
+-- update: the lock the foreign keys of the new video and charge take on this row must not
+-- conflict with it, or two submissions holding one each would deadlock.)
+select coalesce(videos_per_day, %(videos_default)s) as videos_limit,
+       coalesce(source_minutes_per_day, %(minutes_default)s) * 60 as seconds_limit
+from api_keys where id = %(key_id)s
+for no key update;
+
+-- name: add_key_charge
+-- Once per video and kind of charge: a second charge of the same adds nothing.
+insert into api_key_charges (video_id, what, api_key_id, day, amount)
+values (%(video_id)s, %(what)s, %(key_id)s, (now() at time zone 'utc')::date, %(amount)s)
+on conflict (video_id, what) do nothing
+returning video_id;
+
+-- name: key_usage_today
+select coalesce(sum(amount) filter (where what = 'video'), 0)::int as videos,
+       coalesce(sum(amount) filter (where what = 'source_seconds'), 0)::float8 as seconds,
+       extract(epoch from date_trunc('day', now() at time zone 'utc') + interval '1 day'
+                          - (now() at time zone 'utc'))::float8 as day_left_s
+from api_key_charges
+where api_key_id = %(key_id)s and day = (now() at time zone 'utc')::date;
+
+-- name: webhook_delivery
+select d.id, d.msg_id, d.event, d.step, d.occurred_at, d.body, v.token, w.url,
+       k.webhook_secret as key_secret
+from webhook_deliveries d
+join videos v on v.id = d.video_id
+join video_webhooks w on w.video_id = d.video_id
+left join api_keys k on k.id = v.api_key_id
+where d.id = %(id)s;
+
+-- name: keep_webhook_body
+-- Only the first attempt's body is kept: later attempts send the same bytes.
+update webhook_deliveries set body = %(body)s where id = %(id)s and body is null
+returning body;
+
+-- name: start_webhook_attempt
+insert into webhook_attempts (delivery_id, attempt)
+values (%(delivery_id)s, %(attempt)s)
+returning id;
+
+-- name: finish_webhook_attempt
+update webhook_attempts
+set finished_at = now(), status_code = %(status_code)s, error = %(error)s
+where id = %(id)s;
+
+-- name: webhook_deliveries_of_videos
+-- Each delivery with its job's state (a delivered event's job is completed) and its
+-- attempts, oldest first.
+select d.video_id, d.msg_id, d.event, d.step, d.occurred_at, q.status, q.attempts,
+       q.max_attempts, q.run_after, q.failure_cause,
+       coalesce((select jsonb_agg(jsonb_build_object(
+                     'attempt', a.attempt, 'started_at', a.started_at,
+                     'finished_at', a.finished_at, 'status_code', a.status_code,
+                     'error', a.error) order by a.id)
+                 from webhook_attempts a where a.delivery_id = d.id), '[]'::jsonb) as attempts
+from webhook_deliveries d
+join video_processing_queue q on q.token = d.msg_id and q.kind = 'webhook'
+where d.video_id = any(%(video_ids)s)
+order by d.id;

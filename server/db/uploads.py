@@ -10,8 +10,9 @@ class PgUploads:
     def __init__(self, db: Database):
         self.db = db
 
-    def create(self, upload_id: str, filename: str, size: int) -> None:
-        self.db.run("create_upload", id=upload_id, filename=filename, size_bytes=size)
+    def create(self, upload_id: str, filename: str, size: int, api_key_id: int | None = None) -> None:
+        self.db.run("create_upload", id=upload_id, filename=filename, size_bytes=size,
+                    api_key_id=api_key_id)
 
     def get(self, upload_id: str) -> Row | None:
         return self.db.one("upload_by_id", id=upload_id)

@@ -1,14 +1,19 @@
-"""Word-timed captions: cues for .srt/.vtt, and the burned-in overlay with the current
-word highlighted, drawn with Pillow in a font that ships in the matplotlib package."""
+"""Word-timed captions: cues for .srt/.vtt, and the burned-in captions as an ASS script
+that ffmpeg's libass draws, the spoken word highlighted, in DejaVu Sans Bold from the
+matplotlib package.
+
+The layout is computed here with Pillow's metrics of that font (line breaks, sizes,
+positions), so the script leaves libass no choice to make: every line is its own event,
+placed at an exact pixel position."""
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import matplotlib
-import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import ImageFont
 
 from server.core.model import Transcript
 from server.core import subtitles
@@ -16,7 +21,10 @@ from server.core import subtitles
 MAX_WORDS_PER_CUE = 3
 MAX_CUE_GAP_S = 0.6          # a longer pause starts a new cue
 HOLD_S = 0.3                 # a cue stays up this long after its last word, unless the next starts
-WHITE, HIGHLIGHT, OUTLINE = (255, 255, 255, 255), (255, 214, 0, 255), (0, 0, 0, 255)
+WHITE, HIGHLIGHT, OUTLINE = (255, 255, 255), (255, 214, 0), (0, 0, 0)
+FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+FONT_FILE = "DejaVuSans-Bold.ttf"
+FONT_NAME = "DejaVu Sans"
 
 
 @dataclass
@@ -71,41 +79,60 @@ def as_subtitles(cs: list[Cue]) -> list[subtitles.Cue]:
     return [(c.start, c.end, c.text) for c in cs]
 
 
-def active(cs: list[Cue], t: float) -> tuple[int, int] | None:
-    """(cue index, word index) shown at clip time t. Between words of a cue the last word
-    spoken stays highlighted."""
+def spans(cs: list[Cue]) -> list[tuple[float, float, int, int]]:
+    """(start, end, cue index, word index): which word is highlighted when. A cue's first
+    word is lit from the cue's start; each word stays lit until the next one starts (so
+    between words of a cue the last word spoken stays highlighted), the last until the
+    cue ends."""
+    out = []
     for ci, c in enumerate(cs):
-        if c.start <= t < c.end:
-            wi = 0
-            for i, w in enumerate(c.words):
-                if w.start <= t:
-                    wi = i
+        for wi, w in enumerate(c.words):
+            start = c.start if wi == 0 else w.start
+            end = c.words[wi + 1].start if wi + 1 < len(c.words) else c.end
+            if end > start:
+                out.append((start, end, ci, wi))
+    return out
+
+
+def active(cs: list[Cue], t: float) -> tuple[int, int] | None:
+    """(cue index, word index) shown at clip time t, or None."""
+    for start, end, ci, wi in spans(cs):
+        if start <= t < end:
             return ci, wi
     return None
 
 
-@lru_cache(maxsize=4)
-def _font(size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(Path(matplotlib.get_data_path()) / "fonts/ttf/DejaVuSans-Bold.ttf"), size)
+@lru_cache(maxsize=8)
+def font(size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(FONT_DIR / FONT_FILE), size)
 
 
-class CaptionPainter:
-    """Blends the caption of clip time t into RGB frames of a fixed size."""
+@dataclass
+class Layout:
+    """Where a frame of `width` x `height` shows its captions."""
+    width: int
+    height: int
 
-    def __init__(self, cs: list[Cue], width: int, height: int):
-        self.cues, self.width, self.height = cs, width, height
-        self.size = max(16, round(width * 0.072))
-        self.margin = round(width * 0.08)               # safe margin on both sides
-        # Vertical video: above the bottom third where platforms put their buttons and text.
-        self.centre_y = round(height * (0.68 if height > width else 0.8))
-        self._cache: dict[tuple[int, int], tuple[int, np.ndarray, np.ndarray]] = {}
+    @property
+    def size(self) -> int:                     # the font's em, in pixels
+        return max(16, round(self.width * 0.072))
 
-    def _lines(self, words: list[Word], font) -> list[list[int]]:
+    @property
+    def margin(self) -> int:                   # safe margin on both sides
+        return round(self.width * 0.08)
+
+    @property
+    def centre_y(self) -> int:
+        # Vertical video: above the bottom third, where platforms put their buttons and text.
+        return round(self.height * (0.68 if self.height > self.width else 0.8))
+
+    def lines(self, texts: list[str], size: int) -> list[list[int]]:
+        """Greedy line breaks within the margins: word indexes per line."""
+        f = font(size)
         lines: list[list[int]] = [[]]
-        space = font.getlength(" ")
-        width = 0.0
-        for i, w in enumerate(words):
-            wl = font.getlength(w.text.upper())
+        space, width = f.getlength(" "), 0.0
+        for i, t in enumerate(texts):
+            wl = f.getlength(t)
             if lines[-1] and width + space + wl > self.width - 2 * self.margin:
                 lines.append([])
                 width = 0.0
@@ -113,34 +140,79 @@ class CaptionPainter:
             lines[-1].append(i)
         return lines
 
-    def _band(self, ci: int, wi: int) -> tuple[int, np.ndarray, np.ndarray]:
-        words, font = self.cues[ci].words, _font(self.size)
-        lines = self._lines(words, font)
-        line_h = round(self.size * 1.25)
-        stroke = max(2, self.size // 12)
-        band_h = line_h * len(lines) + 2 * stroke
-        img = Image.new("RGBA", (self.width, band_h), (0, 0, 0, 0))
-        draw = ImageDraw.Draw(img)
-        space = font.getlength(" ")
-        for li, idxs in enumerate(lines):
-            texts = [words[i].text.upper() for i in idxs]
-            total = sum(font.getlength(t) for t in texts) + space * (len(texts) - 1)
-            x = (self.width - total) / 2
-            for i, t in zip(idxs, texts):
-                draw.text((x, stroke + li * line_h), t, font=font, fill=HIGHLIGHT if i == wi else WHITE,
-                          stroke_width=stroke, stroke_fill=OUTLINE)
-                x += font.getlength(t) + space
-        rgba = np.asarray(img, dtype=np.float32)
-        top = min(max(0, self.centre_y - band_h // 2), self.height - band_h)
-        return top, rgba[..., :3], rgba[..., 3:] / 255.0
+    def fit(self, texts: list[str]) -> tuple[int, list[list[int]]]:
+        """The font size and line breaks of a cue. A word too wide for the margins on its own
+        (a long compound, a URL) shrinks the cue's font until it fits."""
+        size = self.size
+        for _ in range(4):
+            lines = self.lines(texts, size)
+            space = font(size).getlength(" ")
+            widest = max(sum(font(size).getlength(texts[i]) for i in ln) + space * (len(ln) - 1)
+                         for ln in lines)
+            if widest <= self.width - 2 * self.margin or size <= 16:
+                break
+            size = max(16, int(size * (self.width - 2 * self.margin) / widest))
+        return size, lines
 
-    def paint(self, frame: np.ndarray, t: float) -> np.ndarray:
-        state = active(self.cues, t)
-        if state is None:
-            return frame
-        if state not in self._cache:
-            self._cache[state] = self._band(*state)
-        top, rgb, alpha = self._cache[state]
-        region = frame[top:top + rgb.shape[0]].astype(np.float32)
-        frame[top:top + rgb.shape[0]] = (region * (1 - alpha) + rgb * alpha).astype(np.uint8)
-        return frame
+
+def _ass_time(t: float) -> str:
+    cs = max(0, round(t * 100))
+    return f"{cs // 360000}:{cs // 6000 % 60:02d}:{cs // 100 % 60:02d}.{cs % 100:02d}"
+
+
+def _ass_colour(rgb: tuple[int, int, int]) -> str:
+    r, g, b = rgb
+    return f"&H00{b:02X}{g:02X}{r:02X}&"
+
+
+def _ass_text(text: str) -> str:
+    # braces open override blocks and a backslash starts a tag: neither may reach libass
+    return text.replace("\\", "/").replace("{", "(").replace("}", ")")
+
+
+def _on_frame_grid(frame_times: list[float]):
+    """A function that moves a time to a centisecond (ASS's unit) that no frame lies
+    between, so a word lights up on the same frame as its exact time says."""
+    def snap(t: float) -> float:
+        i = bisect.bisect_left(frame_times, t)          # frames [i:] are at or after t
+        if i == 0 or i == len(frame_times):
+            return t
+        # any time in (previous frame, this frame] selects the same frames; frames are
+        # more than 10 ms apart, so a whole centisecond lies in there
+        return min(frame_times[i], (int(frame_times[i - 1] * 100 + 1e-6) + 1) / 100)
+    return snap
+
+
+def to_ass(cs: list[Cue], width: int, height: int, frame_times: list[float]) -> str:
+    """The burned-in captions of a `width` x `height` clip whose frames are shown at
+    `frame_times` (clip time, seconds)."""
+    layout = Layout(width, height)
+    ascent, descent = font(1000).getmetrics()
+    em_to_ass = (ascent + descent) / 1000        # libass sizes a font by its ascent + descent
+    snap = _on_frame_grid(frame_times)
+    events = []
+    for start, end, ci, wi in spans(cs):
+        texts = [_ass_text(w.text.upper()) for w in cs[ci].words]
+        size, lines = layout.fit(texts)
+        line_h = round(size * 1.25)
+        stroke = max(2, size // 12)
+        band_h = line_h * len(lines) + 2 * stroke
+        top = min(max(0, layout.centre_y - band_h // 2), height - band_h)
+        for li, idxs in enumerate(lines):
+            body = " ".join("{\\c%s}%s{\\c%s}" % (_ass_colour(HIGHLIGHT), texts[i], _ass_colour(WHITE))
+                            if i == wi else texts[i] for i in idxs)
+            tags = "{\\an8\\pos(%d,%d)\\fs%.2f\\bord%d}" % (width // 2, top + stroke + li * line_h,
+                                                        size * em_to_ass, stroke)
+            events.append(f"Dialogue: 0,{_ass_time(snap(start))},{_ass_time(snap(end))},Caption,,0,0,0,,{tags}{body}")
+    return "\n".join([
+        "[Script Info]", "ScriptType: v4.00+", f"PlayResX: {width}", f"PlayResY: {height}",
+        "WrapStyle: 2", "ScaledBorderAndShadow: yes", "",
+        "[V4+ Styles]",
+        "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, "
+        "Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, "
+        "Shadow, Alignment, MarginL, MarginR, MarginV, Encoding",
+        f"Style: Caption,{FONT_NAME},{layout.size * em_to_ass:.2f},{_ass_colour(WHITE)},{_ass_colour(WHITE)},"
+        f"{_ass_colour(OUTLINE)},&H00000000&,-1,0,0,0,100,100,0,0,1,2,0,8,0,0,0,1", "",
+        "[Events]",
+        "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text",
+        *events, ""])

@@ -1,93 +1,131 @@
-"""Vertical and square clips: decode, crop around the speaker (or fit over a blurred
-background), burn in captions, and encode, frame by frame in one pipe to ffmpeg."""
+"""Vertical and square clips in one ffmpeg run: Python plans (where the crop goes, what the
+captions say), ffmpeg decodes, crops or fits over a blurred background, burns the captions
+in with libass, encodes, and writes the thumbnail, without a frame passing through Python.
+
+The crop window follows the speaker through `sendcmd`, which moves the crop filter's x at
+the frames where the planned path moves; with no face found the whole frame is fitted over
+a darkened, blurred copy of itself."""
 from __future__ import annotations
 
-import subprocess
+import bisect
+import logging
+import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
-import av
-import cv2
-import numpy as np
-
-from server.media import reframe
-from server.media.captions import CaptionPainter
-from server.media.ffmpeg import FFMPEG
+from server.core.failures import fatal
+from server.media import captions, encoder, reframe
+from server.media.ffmpeg import FfmpegFailed, run_with_progress, said
 from server.media.frames import CutWindow
 from server.media.loudness import AAC
-from server.core.failures import fatal
+
+log = logging.getLogger(__name__)
 
 SIZES = {"vertical": (1080, 1920), "square": (1080, 1080)}
+SAMPLING_SHARE = 0.15         # of a clip's progress: finding the face (the rest is the encode)
 
 
-def _frames(src: Path, w: CutWindow, every_s: float = 0.0):
-    """(clip time, RGB frame) for the clip's frames; with `every_s`, about one frame per
-    `every_s` seconds."""
-    eps = 0.25 / w.fps
-    next_t = 0.0
-    with av.open(str(src)) as c:
-        v = c.streams.video[0]
-        v.thread_type = "AUTO"
-        c.seek(int(w.first_pts / float(v.time_base or 1)), stream=v, backward=True)
-        for frame in c.decode(v):
-            if frame.time is None or frame.time < w.first_pts - eps:
+def _even(x: float) -> int:
+    return max(2, int(round(x / 2)) * 2)
+
+
+def _even_floor(x: float) -> int:
+    # the crop filter moves 4:2:0 video in steps of 2 pixels; round as the frame pipe did
+    return int(round(x)) // 2 * 2
+
+
+@dataclass
+class Framing:
+    """How the source frames become output frames."""
+    out_w: int
+    out_h: int
+    crop_w: int              # the crop window (source pixels) when following a face
+    crop_h: int
+    path: list[float] | None  # left edge of the crop per frame; None: blurred fit
+
+    @classmethod
+    def find(cls, src: Path, w: CutWindow, fmt: str, progress: Callable[[float], None] = lambda f: None
+             ) -> "Framing":
+        """Follows the face through the clip (the costly part: decoding and detection)."""
+        return cls.plan(w, fmt, reframe.face_samples(src, w, progress))
+
+    @classmethod
+    def plan(cls, w: CutWindow, fmt: str, samples: list[tuple[float, float | None]]) -> "Framing":
+        out_w, out_h = SIZES[fmt]
+        crop_w = min(w.width, round(w.height * out_w / out_h))
+        # a source narrower than the format (a vertical video made square) is cropped in
+        # height too, around the centre, instead of being squashed
+        crop_h = min(w.height, round(crop_w * out_h / out_w))
+        path = reframe.crop_path(samples, [t - w.first_pts for t in w.frame_times], w.width, crop_w)
+        return cls(out_w, out_h, crop_w, crop_h, path)
+
+    def crop_commands(self, times: list[float]) -> str:
+        """sendcmd script: each time the crop's (even) left edge changes, the new x is sent
+        half way between the frame before and the frame it applies to."""
+        assert self.path is not None
+        lines, last = [], _even_floor(self.path[0])
+        for i in range(1, len(self.path)):
+            x = _even_floor(self.path[i])
+            if x != last:
+                lines.append(f"{(times[i - 1] + times[i]) / 2:.6f} crop x {x};")
+                last = x
+        return "\n".join(lines) + "\n"
+
+    def video_chain(self, w: CutWindow) -> str:
+        """The filters from the source frames to the output frames, before captions."""
+        if self.path is not None:
+            y = (w.height - self.crop_h) // 2
+            return (f"sendcmd=f=crop.cmd,crop=w={self.crop_w}:h={self.crop_h}:x={_even_floor(self.path[0])}:y={y},"
+                    f"scale={self.out_w}:{self.out_h}:flags=bicubic,setsar=1")
+        cover = max(self.out_w / w.width, self.out_h / w.height)
+        fit = min(self.out_w / w.width, self.out_h / w.height)
+        fw, fh = _even(w.width * fit), _even(w.height * fit)
+        # background: the centre of the frame at the output's aspect, blurred at 1/8 scale,
+        # scaled back up and darkened to half (in limited-range YUV: halve the distance
+        # from black, and from grey for the colour planes)
+        return (f"split[bgin][fgin];"
+                f"[bgin]crop={_even(self.out_w / cover)}:{_even(self.out_h / cover)},"
+                f"scale={_even(self.out_w / 8)}:{_even(self.out_h / 8)}:flags=area,gblur=sigma=4,"
+                f"scale={self.out_w}:{self.out_h}:flags=bilinear,"
+                f"lutyuv=y=(val-16)/2+16:u=(val-128)/2+128:v=(val-128)/2+128[bg];"
+                f"[fgin]scale={fw}:{fh}:flags=area[fg];"
+                f"[bg][fg]overlay={(self.out_w - fw) // 2}:{(self.out_h - fh) // 2},setsar=1")
+
+
+def render_framed(src: Path, w: CutWindow, framing: Framing, audio_wav: Path, out: Path, thumb: Path,
+                  cues: list[captions.Cue] | None, workdir: Path, encoders: list[str],
+                  threads: int = 0, progress: Callable[[float], None] = lambda f: None) -> tuple[str, str]:
+    """Renders the clip and its thumbnail in one ffmpeg run; returns (method, encoder used)."""
+    times = [t - w.first_pts for t in w.frame_times]
+    chain = framing.video_chain(w)
+    if framing.path is not None:
+        (workdir / "crop.cmd").write_text(framing.crop_commands(times))
+    if cues:
+        (workdir / "captions.ass").write_text(captions.to_ass(cues, framing.out_w, framing.out_h, times),
+                                              encoding="utf-8")
+        fonts = workdir / "fonts"
+        fonts.mkdir(exist_ok=True)
+        if not (fonts / captions.FONT_FILE).exists():
+            os.symlink(captions.FONT_DIR / captions.FONT_FILE, fonts / captions.FONT_FILE)
+        chain += ",ass=captions.ass:fontsdir=fonts"
+    thumb_frame = min(len(times) - 1, bisect.bisect_left(times, w.duration / 3 - 0.25 / w.fps))
+    graph = (f"[0:v]setpts=PTS-STARTPTS,{chain},split[v][t];"
+             f"[t]select=eq(n\\,{thumb_frame}),{encoder.THUMB_SCALE}[th]")
+    for i, name in enumerate(encoders):
+        # -noautorotate: the plan was made on the stored frames, as the decoder gives them
+        args = ["-loglevel", "error", "-noautorotate", "-ss", f"{max(0.0, w.first_pts - 0.25 / w.fps):.6f}",
+                "-i", str(src.resolve()), "-i", str(audio_wav.resolve()), "-filter_complex", graph,
+                "-map", "[v]", "-map", "1:a:0", *encoder.video_args(name, w.fps, threads), *AAC,
+                "-frames:v", str(len(times)), "-fps_mode", "passthrough", "-movflags", "+faststart",
+                str(out.resolve()),
+                "-map", "[th]", *encoder.THUMB_JPEG, str(thumb.resolve())]
+        try:
+            run_with_progress(args, w.duration, progress, cwd=workdir)
+            return ("reframe" if framing.path is not None else "blurred_fit"), name
+        except FfmpegFailed as e:
+            if i + 1 < len(encoders):
+                log.warning("%s failed, rendering with %s instead: %s", name, encoders[i + 1], e.stderr[-300:])
                 continue
-            if frame.time >= w.end_pts - eps:
-                break
-            t = frame.time - w.first_pts
-            if every_s and t + eps < next_t:
-                continue
-            next_t = t + every_s
-            yield t, frame.to_ndarray(format="rgb24")
-
-
-def face_samples(src: Path, w: CutWindow) -> list[tuple[float, float | None]]:
-    return [(t, reframe.detect_face_x(rgb)) for t, rgb in _frames(src, w, 1.0 / reframe.SAMPLES_PER_S)]
-
-
-def _blurred_fit(rgb: np.ndarray, out_w: int, out_h: int) -> np.ndarray:
-    h, w = rgb.shape[:2]
-    cover = max(out_w / w, out_h / h)
-    bg = cv2.resize(rgb, (max(1, round(w * cover / 8)), max(1, round(h * cover / 8))), interpolation=cv2.INTER_AREA)
-    bg = cv2.GaussianBlur(bg, (0, 0), 4)
-    bg = cv2.resize(bg, (round(w * cover), round(h * cover)), interpolation=cv2.INTER_LINEAR)
-    y0, x0 = (bg.shape[0] - out_h) // 2, (bg.shape[1] - out_w) // 2
-    canvas = np.ascontiguousarray(bg[y0:y0 + out_h, x0:x0 + out_w] // 2)   # darkened
-    fit = min(out_w / w, out_h / h)
-    fg = cv2.resize(rgb, (round(w * fit), round(h * fit)), interpolation=cv2.INTER_AREA)
-    fy, fx = (out_h - fg.shape[0]) // 2, (out_w - fg.shape[1]) // 2
-    canvas[fy:fy + fg.shape[0], fx:fx + fg.shape[1]] = fg
-    return canvas
-
-
-def render_framed(src: Path, w: CutWindow, fmt: str, audio_wav: Path, out: Path,
-                  painter_cues: list | None, threads: int = 0) -> list[float] | None:
-    """Renders the clip; returns the crop's left edge per frame (None: blurred fit)."""
-    out_w, out_h = SIZES[fmt]
-    crop_w = min(w.width, round(w.height * out_w / out_h))
-    path = reframe.crop_path(face_samples(src, w), [t - w.first_pts for t in w.frame_times], w.width, crop_w)
-    painter = CaptionPainter(painter_cues, out_w, out_h) if painter_cues else None
-    proc = subprocess.Popen(
-        [FFMPEG, "-hide_banner", "-nostdin", "-y", "-loglevel", "error",
-         "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{out_w}x{out_h}", "-r", f"{w.fps:.6f}", "-i", "-",
-         "-i", str(audio_wav), "-map", "0:v:0", "-map", "1:a:0",
-         "-c:v", "libx264", "-preset", "veryfast", "-crf", "21", "-pix_fmt", "yuv420p",
-         "-threads", str(threads), *AAC, "-movflags", "+faststart", str(out)],
-        stdin=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert proc.stdin is not None and proc.stderr is not None
-    try:
-        for i, (t, rgb) in enumerate(_frames(src, w)):
-            if path is None:
-                frame = _blurred_fit(rgb, out_w, out_h)
-            else:
-                x = int(round(path[min(i, len(path) - 1)]))
-                frame = cv2.resize(rgb[:, x:x + crop_w], (out_w, out_h), interpolation=cv2.INTER_LINEAR)
-            if painter is not None:
-                frame = painter.paint(frame, t)
-            proc.stdin.write(np.ascontiguousarray(frame).tobytes())
-        proc.stdin.close()
-    except BrokenPipeError:
-        pass
-    err = proc.stderr.read().decode("utf-8", "replace")
-    if proc.wait() != 0:
-        raise fatal("corrupt_media", f"ffmpeg failed while encoding the {fmt} clip: {err.strip()[-800:]}")
-    return path
+            raise fatal("corrupt_media", f"ffmpeg failed while rendering the clip: {said(e.stderr)}")
+    raise AssertionError("no encoder to try")

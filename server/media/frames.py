@@ -26,12 +26,19 @@ class CutWindow:
         return self.end_pts - self.first_pts
 
 
+def seconds_per_tick(stream) -> float:
+    """The stream's time base as a float (a stream without one cannot be cut)."""
+    if stream.time_base is None:
+        raise fatal("corrupt_media", "the video stream has no time base")
+    return float(stream.time_base)
+
+
 def cut_window(path: Path, start_s: float, end_s: float) -> CutWindow:
     """Frames are located from the keyframe before `start_s` up to the first frame at or
     past `end_s`, so only the part of the file around the clip is read."""
     with av.open(str(path)) as c:
         v = c.streams.video[0]
-        tb = float(v.time_base or 0)
+        tb = seconds_per_tick(v)
         fps = float(v.average_rate or v.guessed_rate or 25)
         c.seek(int(max(0.0, start_s - 1.0) / tb), stream=v, backward=True, any_frame=False)
         times, keys, end_pts = [], [], None

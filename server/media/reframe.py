@@ -1,7 +1,9 @@
 """Where to crop a landscape frame for a narrower format: follow the main speaker's face.
 
 Faces are detected a few times a second with the Haar cascade that ships inside the
-opencv-python-headless wheel. The crop centre then goes through a dead zone (small
+opencv-python-headless wheel, on frames that the decoder hands over already scaled down
+and grey (nothing else of a frame reaches Python; frames that no other frame refers to are
+not even decoded). The crop centre then goes through a dead zone (small
 movements of the face do not move the crop, so it holds still while the speaker does)
 and a centred moving average (no jitter, no sudden jumps), and is interpolated to every
 frame. With no face at all there is no path, and the caller fits the whole frame over a
@@ -9,33 +11,103 @@ blurred copy of itself instead."""
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
+from typing import Callable
 
+import av
 import cv2
 import numpy as np
+
+from server.media.frames import CutWindow, seconds_per_tick
 
 SAMPLES_PER_S = 3.0
 DETECT_WIDTH = 480            # frames are scaled down to this width for detection
 DEAD_ZONE = 0.04              # of the frame width
 SMOOTH_S = 1.0                # moving-average window
+FULL_SEARCH_S = 1.0           # between whole-frame searches, a face is followed where it was
 
 
 @lru_cache(maxsize=1)
 def _cascade() -> cv2.CascadeClassifier:
+    # cv2.data is the wheel's folder of cascades (its stubs do not declare it)
     return cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")  # type: ignore[attr-defined]
 
 
-def detect_face_x(rgb: np.ndarray) -> float | None:
-    """Centre x (pixels of `rgb`) of the largest face, or None."""
-    scale = min(1.0, DETECT_WIDTH / rgb.shape[1])
-    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    if scale < 1.0:
-        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    faces = _cascade().detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5,
-                                        minSize=(max(24, gray.shape[0] // 10),) * 2)
+Box = tuple[int, int, int, int]              # x, y, width, height
+
+
+def _largest(faces) -> Box | None:
     if len(faces) == 0:
         return None
-    x, _, w, _ = max(faces, key=lambda f: f[2] * f[3])
-    return (x + w / 2) / scale
+    x, y, w, h = max(faces, key=lambda f: f[2] * f[3])
+    return int(x), int(y), int(w), int(h)
+
+
+def detect_face(gray: np.ndarray) -> Box | None:
+    """The largest face in the whole of `gray`, or None."""
+    return _largest(_cascade().detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5,
+                                                minSize=(max(24, gray.shape[0] // 10),) * 2))
+
+
+def detect_face_near(gray: np.ndarray, last: Box) -> Box | None:
+    """The face of about the size of `last` within a face's width or height of it."""
+    x, y, w, h = last
+    x0, y0 = max(0, x - w), max(0, y - h)
+    region = np.ascontiguousarray(gray[y0:y + 2 * h, x0:x + 2 * w])
+    found = _largest(_cascade().detectMultiScale(region, scaleFactor=1.1, minNeighbors=5,
+                                                 minSize=(max(24, int(w * 0.75)),) * 2,
+                                                 maxSize=(int(w * 1.34) + 1,) * 2))
+    return None if found is None else (found[0] + x0, found[1] + y0, found[2], found[3])
+
+
+class FaceTracker:
+    """The speaker's face, sample after sample. A whole-frame search (the costly part) runs
+    once per FULL_SEARCH_S; in between, the face is looked for only near where it was, at
+    about its size, which costs a fraction. A larger face appearing elsewhere is therefore
+    taken up within FULL_SEARCH_S, which the crop's one-second smoothing spans anyway."""
+
+    def __init__(self) -> None:
+        self.last: Box | None = None
+        self.searched_at = float("-inf")
+
+    def find(self, gray: np.ndarray, t: float) -> Box | None:
+        if self.last is not None and t - self.searched_at < FULL_SEARCH_S:
+            near = detect_face_near(gray, self.last)
+            if near is not None:
+                self.last = near
+                return near
+        self.last, self.searched_at = detect_face(gray), t
+        return self.last
+
+
+def face_samples(src: Path, w: CutWindow, progress: Callable[[float], None] = lambda f: None
+                 ) -> list[tuple[float, float | None]]:
+    """(clip time, face centre x in source pixels, or None) about SAMPLES_PER_S times a second."""
+    eps, every = 0.25 / w.fps, 1.0 / SAMPLES_PER_S
+    scale = min(1.0, DETECT_WIDTH / w.width)
+    size = (max(2, round(w.width * scale / 2) * 2), max(2, round(w.height * scale / 2) * 2))
+    out: list[tuple[float, float | None]] = []
+    tracker, next_t = FaceTracker(), 0.0
+    with av.open(str(src)) as c:
+        v = c.streams.video[0]
+        v.thread_type = "AUTO"
+        v.codec_context.skip_frame = "NONREF"        # no other frame needs them: skip decoding
+        c.seek(int(w.first_pts / seconds_per_tick(v)), stream=v, backward=True)
+        for frame in c.decode(v):
+            if frame.time is None or frame.time < w.first_pts - eps:
+                continue
+            if frame.time >= w.end_pts - eps:
+                break
+            t = frame.time - w.first_pts
+            if t + eps < next_t:
+                continue
+            next_t = t + every
+            gray = frame.reformat(width=size[0], height=size[1], format="gray",
+                                  interpolation="AREA").to_ndarray()
+            box = tracker.find(gray, t)
+            out.append((t, None if box is None else (box[0] + box[2] / 2) * w.width / size[0]))
+            progress(t / w.duration)
+    return out
 
 
 def crop_path(samples: list[tuple[float, float | None]], frame_times: list[float],

@@ -116,7 +116,11 @@ def render(ctx: StepContext) -> Save:
             continue
         plan = ClipPlan(c["start_s"], c["end_s"], c["title"], c["reason"], c["score"], c["hook"])
         video_file, thumb_file = outdir / f"{c['clip_index']:02d}.mp4", outdir / f"{c['clip_index']:02d}.jpg"
-        result = s.renderer.render(media_path, plan, video_file, thumb_file, transcript, options)
+        # the bar moves within a clip: clip n of len(clips), plus the clip's own fraction
+        def within(fraction: float, n: int = n) -> None:
+            ctx.progress((n + fraction) / len(clips))
+        result = s.renderer.render(media_path, plan, video_file, thumb_file, transcript, options,
+                                   progress=within)
         base = f"videos/{ctx.job.token}/clips/{c['clip_index']:02d}"
         s.storage.put(base + ".mp4", video_file, content_type(video_file))
         s.storage.put(base + ".jpg", thumb_file, content_type(thumb_file))

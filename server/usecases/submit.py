@@ -4,16 +4,20 @@ every source gets the same checks before anything is queued."""
 from __future__ import annotations
 
 import hashlib
+import json
+import math
 import re
 import secrets
 import shutil
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO
 
+from server.core import webhooks
 from server.core.failures import StepError
 from server.core.media_types import content_type
 from server.core.model import RenderOptions
+from server.core.stores import Charge, IdempotencyConflict, QuotaExceeded, Subscription
 from server.core.urls import UnsafeUrl, check_url
 from server.services import Services
 from server.usecases import Refused
@@ -40,6 +44,8 @@ class SubmitOptions:
     captions: bool | None = None
     enhance: bool | None = None
     idempotency_key: str | None = None
+    webhook_url: str | None = None
+    webhook_events: tuple[str, ...] | None = None     # None: webhooks.DEFAULT_EVENTS
 
     def stored(self, s: Services) -> dict:
         """The options saved with the video: render options with the defaults filled in."""
@@ -49,24 +55,72 @@ class SubmitOptions:
                                c.clip_enhance if self.enhance is None else self.enhance)
         return {**render.to_dict(), **({"force": True} if self.force else {})}
 
+    def request_fingerprint(self, source: str) -> str:
+        """What an idempotency key is bound to: the source and every choice as sent (not
+        the defaults filled in, which an operator may change between a request and its
+        retry)."""
+        chosen = {k: v for k, v in asdict(self).items() if k != "idempotency_key"}
+        return hashlib.sha256(json.dumps({"source": source, **chosen},
+                                         sort_keys=True).encode()).hexdigest()
 
-def submit_url(s: Services, url: str, opts: SubmitOptions) -> str:
-    """Checks the URL (scheme, host, public addresses) and queues it. Returns the token."""
+
+def _subscription(s: Services, opts: SubmitOptions, key_id: int | None) -> Subscription | None:
+    """The webhook a submission asks for, once its URL passes the same checks as a video's."""
+    if opts.webhook_url is None:
+        if opts.webhook_events is not None:
+            raise Refused("invalid", "webhook_events needs a webhook_url", field="webhook_events")
+        return None
+    if key_id is None and not s.cfg.webhook_secret:
+        raise Refused("invalid", "webhook_url needs an API key (its webhooks are signed with the "
+                                 "key's secret): this server has no WEBHOOK_SECRET for submissions "
+                                 "without one", field="webhook_url")
+    try:
+        check_url(opts.webhook_url, allow_private=s.cfg.allow_private_urls, name="webhook_url")
+    except UnsafeUrl as e:
+        text = str(e)
+        raise Refused("invalid", text if text.startswith("webhook_url") else f"webhook_url: {text}",
+                      field="webhook_url") from None
+    events = tuple(dict.fromkeys(opts.webhook_events or webhooks.DEFAULT_EVENTS))
+    return Subscription(opts.webhook_url.strip(), events, s.cfg.webhook_max_attempts)
+
+
+def _create(s: Services, opts: SubmitOptions, key_id: int | None, *, token: str,
+            fingerprint: str, source_s: float | None, source_url: str | None = None,
+            upload_key: str | None = None, title: str | None = None) -> str:
+    """The video row, its charge to the API key, its webhook and its job, in one
+    transaction. `source_s`: the source's length when known (uploads)."""
+    webhook = _subscription(s, opts, key_id)
+    charge = Charge(key_id, s.key_defaults, source_s) if key_id is not None else None
+    try:
+        return s.videos.create(token=token, source_kind="url" if source_url else "upload",
+                               source_url=source_url, upload_key=upload_key,
+                               fingerprint=fingerprint, idempotency_key=opts.idempotency_key,
+                               title=title, options=opts.stored(s), priority=opts.priority,
+                               max_attempts=s.cfg.max_attempts,
+                               request_fingerprint=opts.request_fingerprint(fingerprint),
+                               charge=charge, webhook=webhook)
+    except IdempotencyConflict:
+        raise Refused("mismatch", "this Idempotency-Key was already used with a different "
+                                  "request; send a new key for a new request") from None
+    except QuotaExceeded as e:
+        raise Refused("rate_limited", str(e), retry_after_s=math.ceil(e.retry_after_s)) from None
+
+
+def submit_url(s: Services, url: str, opts: SubmitOptions, key_id: int | None = None) -> str:
+    """Checks the URL (scheme, host, public addresses) and queues it, charged to the API
+    key `key_id`. Returns the token."""
     try:
         fingerprint = check_url(url, allow_private=s.cfg.allow_private_urls)
     except UnsafeUrl as e:
         raise Refused("invalid", str(e), field="video_url") from None
-    return s.videos.create(token=new_token(), source_kind="url", source_url=url.strip(),
-                           upload_key=None, fingerprint=fingerprint,
-                           idempotency_key=opts.idempotency_key, title=None,
-                           options=opts.stored(s), priority=opts.priority,
-                           max_attempts=s.cfg.max_attempts)
+    return _create(s, opts, key_id, token=new_token(), fingerprint=fingerprint, source_s=None,
+                   source_url=url.strip())
 
 
 def submit_file(s: Services, path: Path, *, filename: str, opts: SubmitOptions,
-                sha256: str | None = None) -> str:
+                sha256: str | None = None, key_id: int | None = None) -> str:
     """A complete local file: refuses what is not a usable video within the limits, else
-    moves it into storage and queues it. Returns the token."""
+    moves it into storage and queues it, charged to the API key `key_id`. Returns the token."""
     try:
         info = s.prober.probe(path)          # refuse what is not media before queueing it
         s.prober.check_complete(path, info.duration_s)
@@ -78,13 +132,19 @@ def submit_file(s: Services, path: Path, *, filename: str, opts: SubmitOptions,
     digest = sha256 or s.prober.sha256_of(path)
     token = new_token()
     suffix = upload_suffix(filename)
-    key = f"uploads/{token}/source{suffix}"
-    s.storage.put(key, path, content_type(key))
-    return s.videos.create(token=token, source_kind="upload", source_url=None, upload_key=key,
-                           fingerprint="sha256:" + digest, idempotency_key=opts.idempotency_key,
-                           title=printable(Path(filename).stem)[:200] or None,
-                           options=opts.stored(s), priority=opts.priority,
-                           max_attempts=s.cfg.max_attempts)
+    storage_key = f"uploads/{token}/source{suffix}"
+    _subscription(s, opts, key_id)              # refuse a bad webhook before storing anything
+    s.storage.put(storage_key, path, content_type(storage_key))
+    try:
+        created = _create(s, opts, key_id, token=token, fingerprint="sha256:" + digest,
+                          source_s=info.duration_s, upload_key=storage_key,
+                          title=printable(Path(filename).stem)[:200] or None)
+    except Refused:
+        s.storage.delete_prefix(f"uploads/{token}/")
+        raise
+    if created != token:                        # an idempotent repeat: the first one's file serves
+        s.storage.delete_prefix(f"uploads/{token}/")
+    return created
 
 
 def submit_local_file(s: Services, source: Path, opts: SubmitOptions) -> str:

@@ -55,7 +55,8 @@ def find(s: Services, upload_id: str) -> Row:
     return row
 
 
-def create(s: Services, filename: str, size: int) -> dict:
+def create(s: Services, filename: str, size: int, key_id: int | None = None) -> dict:
+    """A new upload; the video it becomes belongs, and is charged, to the API key `key_id`."""
     limit = s.cfg.max_upload_bytes
     if size > limit:
         raise Refused("too_large", f"the file is larger than {limit} bytes")
@@ -63,7 +64,7 @@ def create(s: Services, filename: str, size: int) -> dict:
     if not filename:
         raise Refused("invalid", "filename must contain a printable character", field="filename")
     upload_id = new_token()             # 192 random bits: the capability to write
-    s.uploads.create(upload_id, filename, size)
+    s.uploads.create(upload_id, filename, size, key_id)
     path = _part_path(s, upload_id)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "wb") as f:
@@ -137,7 +138,8 @@ def _finish(s: Services, upload: Row, sha: str) -> str:
     path = workdir / f"source{upload_suffix(upload['filename'])}"
     os.replace(part, path)                 # atomic: the upload becomes the source whole
     try:
-        return submit_file(s, path, filename=upload["filename"], opts=SubmitOptions(), sha256=sha)
+        return submit_file(s, path, filename=upload["filename"], opts=SubmitOptions(), sha256=sha,
+                           key_id=upload["api_key_id"])
     finally:
         if path.exists():
             os.replace(path, part)         # refused: leave the upload as it was

@@ -1,7 +1,10 @@
-"""Reading a video's state, its transcript and its media, and cancelling it."""
+"""Reading a video's state, its transcript and its media, listing an API key's videos,
+and cancelling a video."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import base64
+import binascii
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from server.core.stores import Row
@@ -15,14 +18,57 @@ class VideoState:
     job: Row               # the video and its queue row (status_by_token)
     attempts: list[Row]    # step_runs, oldest first
     clips: list[Row]
+    webhooks: list[Row] = field(default_factory=list)   # its webhook events' deliveries
 
 
 def status(s: Services, token: str) -> VideoState:
     row = s.videos.status(token)
     if row is None:
         raise Refused("not_found", "no video with this token")
-    return VideoState(row, s.jobs.attempts_of_video(row["video_id"]),
-                      s.checkpoints.clips(row["video_id"]))
+    return _states(s, [row])[0]
+
+
+def _states(s: Services, rows: list[Row]) -> list[VideoState]:
+    """The states of several videos, in a few queries whatever their number."""
+    ids = [r["video_id"] for r in rows]
+    attempts, clips = s.jobs.attempts_of_videos(ids), s.checkpoints.clips_of_videos(ids)
+    hooks = s.webhooks.of_videos(ids)
+    return [VideoState(r, attempts[r["video_id"]], clips[r["video_id"]], hooks[r["video_id"]])
+            for r in rows]
+
+
+@dataclass
+class Page:
+    videos: list[VideoState]
+    next_cursor: str | None         # None on the last page
+
+
+def _cursor(video_id: int) -> str:
+    return base64.urlsafe_b64encode(f"v1:{video_id}".encode()).decode().rstrip("=")
+
+
+def _before_id(cursor: str) -> int:
+    try:
+        version, _, value = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().partition(":")
+        if version == "v1" and value.isdigit():
+            return int(value)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        pass
+    raise Refused("invalid", "cursor is not one this server handed out (use next_cursor as it is)",
+                  field="cursor")
+
+
+def of_key(s: Services, key_id: int, *, cursor: str | None, limit: int,
+           statuses: list[str] | None) -> Page:
+    """One page of the key's videos, newest first. The cursor is the last id seen, so
+    videos submitted while a client pages through land before its first page and never
+    shift a later one: no video that existed when the listing began is skipped or repeated."""
+    rows = s.videos.page_of_key(key_id, before_id=_before_id(cursor) if cursor else None,
+                                statuses=statuses, limit=limit + 1)
+    more, rows = len(rows) > limit, rows[:limit]
+    by_token = {r["token"]: r for r in s.videos.statuses([r["token"] for r in rows])}
+    return Page(_states(s, [by_token[r["token"]] for r in rows]),
+                _cursor(rows[-1]["id"]) if more else None)
 
 
 def transcript(s: Services, token: str) -> Row:

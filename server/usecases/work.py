@@ -7,10 +7,10 @@ from __future__ import annotations
 import logging
 import random
 
-from server.core.failures import Cancelled, LeaseLost, ShuttingDown, backoff_s, classify
+from server.core.failures import Cancelled, LeaseLost, ShuttingDown, backoff_s, classify, fatal
 from server.core.jobs import Job, Lease
 from server.core.steps import Status, Step, next_step
-from server.core.stores import CheckpointWriter
+from server.core.stores import CheckpointWriter, QuotaExceeded, Row, Save
 from server.pipeline.context import StepContext, StepImpl
 from server.services import Services
 
@@ -54,10 +54,10 @@ def run_step(s: Services, job: Job, lease: Lease, impls: dict[Step, StepImpl], w
                  "workers died or lost their lease each time")
             return None
         following = next_step(job.pipeline_step)
-        if not ((video or {}).get("options") or {}).get("force") and reuse(s, job, lease, following):
+        if not ((video or {}).get("options") or {}).get("force") and reuse(s, job, lease, following, video):
             log.info("step reused an earlier submission's checkpoint", extra=extra)
             return following
-        save = impls[Step(job.pipeline_step)](StepContext(s, job, video, lease.report))
+        save = charged(s, job, video, impls[Step(job.pipeline_step)](StepContext(s, job, video, lease.report)))
         lease.check()
         lease.state = "finishing"    # stop beating: the advance below ends the lease
         if not s.jobs.advance(job, following, save):
@@ -77,16 +77,36 @@ def run_step(s: Services, job: Job, lease: Lease, impls: dict[Step, StepImpl], w
     return None
 
 
-def reuse(s: Services, job: Job, lease: Lease, following: str) -> bool:
+def charged(s: Services, job: Job, video: Row | None, save: Save) -> Save:
+    """A download's checkpoint also charges the source's length to the video's API key, in
+    the same transaction: a URL's length is known only now (an upload was charged when it
+    was submitted, and is not charged twice). Past the key's daily minutes the checkpoint
+    rolls back and the job fails with `quota_exceeded`."""
+    key_id = (video or {}).get("api_key_id")
+    if job.pipeline_step != Step.DOWNLOAD or video is None or key_id is None:
+        return save
+    video_id = video["id"]
+
+    def save_and_charge(w: CheckpointWriter) -> None:
+        save(w)
+        try:
+            w.charge_source(key_id=key_id, video_id=video_id, defaults=s.key_defaults)
+        except QuotaExceeded as e:
+            raise fatal("quota_exceeded", str(e)) from None
+    return save_and_charge
+
+
+def reuse(s: Services, job: Job, lease: Lease, following: str, video: Row | None = None) -> bool:
     """Copies the checkpoint of an earlier submission of the same source, if there is one,
     and advances in the same transaction."""
     if job.pipeline_step not in REUSABLE or job.video_id is None:
         return False
     video_id = job.video_id
 
-    def save(w: CheckpointWriter) -> None:
+    def copy(w: CheckpointWriter) -> None:
         if not w.reuse(job.pipeline_step, video_id):
             raise _NothingToReuse()           # rolls the advance back
+    save = charged(s, job, video, copy)
     lease.state = "finishing"
     try:
         advanced = s.jobs.advance(job, following, save, outcome="reused",
@@ -105,8 +125,8 @@ def retry_or_fail(s: Services, job: Job, exc: Exception, rng: random.Random,
     others fail the job at once. Either way `failure_cause` and `failure_details` say why."""
     f = classify(exc)
     if f.retryable and job.attempts < job.max_attempts:
-        delay = backoff_s(job.attempts, s.cfg.backoff_base_s, s.cfg.backoff_max_s, rng,
-                          f.retry_after_s)
+        base_s, max_s = s.cfg.backoff_for(job.kind)
+        delay = backoff_s(job.attempts, base_s, max_s, rng, f.retry_after_s)
         written = s.jobs.retry_later(job, delay, f.cause, f.details[:DETAILS_MAX])
         outcome = "retrying"
         log.warning("step failed (%s); retrying in %.1f s", f.cause, delay, extra=extra)

@@ -7,7 +7,7 @@
 -- of it. Safe to apply again.
 
 create or replace view public.operator_jobs with (security_invoker = true) as
-select v.token,
+select coalesce(v.token, q.token)                as token,
        v.title,
        q.status,
        q.pipeline_step                           as step,
@@ -16,15 +16,16 @@ select v.token,
        q.max_attempts,
        q.failure_cause                           as last_failure,
        q.failure_details                         as last_failure_details,
-       date_trunc('second', now() - v.created_at) as age,
+       date_trunc('second', now() - q.created_at) as age,
        r.worker_id                               as worker,
        q.lease_expires_at,
        q.run_after,
        q.priority,
-       v.created_at,
-       q.updated_at
+       q.created_at,
+       q.updated_at,
+       q.kind
 from public.video_processing_queue q
-join public.videos v on v.id = q.video_id
+left join public.videos v on v.id = q.video_id
 -- The attempt that holds the lease names the worker (step_runs.lease_owner is unique).
 left join public.step_runs r on r.lease_owner = q.lease_owner and q.status = 'running';
 

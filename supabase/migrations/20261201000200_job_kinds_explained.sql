@@ -1,28 +1,5 @@
--- The operator view shows every kind of job (an audio enhancement has no video row), and
--- the job-kind and counter tables explain themselves in the dashboard like the others.
-
-create or replace view public.operator_jobs with (security_invoker = true) as
-select coalesce(v.token, q.token)                as token,
-       v.title,
-       q.status,
-       q.pipeline_step                           as step,
-       round(q.progress::numeric, 2)             as progress,
-       q.attempts,
-       q.max_attempts,
-       q.failure_cause                           as last_failure,
-       q.failure_details                         as last_failure_details,
-       date_trunc('second', now() - q.created_at) as age,
-       r.worker_id                               as worker,
-       q.lease_expires_at,
-       q.run_after,
-       q.priority,
-       q.created_at,
-       q.updated_at,
-       q.kind
-from public.video_processing_queue q
-left join public.videos v on v.id = q.video_id
--- The attempt that holds the lease names the worker (step_runs.lease_owner is unique).
-left join public.step_runs r on r.lease_owner = q.lease_owner and q.status = 'running';
+-- The job-kind and counter tables explain themselves in the dashboard like the others, and
+-- the operator view's columns for every kind of job.
 
 comment on column public.operator_jobs.kind is 'what kind of work: video (the whole pipeline) or audio_enhance';
 comment on column public.operator_jobs.created_at is 'when the job was queued';

@@ -66,7 +66,7 @@ def test_a_script_with_a_throwaway_data_dir_stops_its_database(tmp_path):
             from server import open_services
             from server.settings import load_settings
             services = open_services(load_settings())
-            assert services.db.one("status_by_token", token="none") is None
+            assert services.videos.status("none") is None
             print("pids", os.getpid())
             raise SystemExit(7)                 # however the script ends
     """)

@@ -3,16 +3,17 @@ ebur128), a crop that follows a real face, burned-in captions timed to the words
 from __future__ import annotations
 
 import json
+import re
 
 import av
 import numpy as np
 import pytest
 
+from tests.support.frame_pipe import render_frame_pipe
 from tests.support.render_media import BEEP_AT_S, INDEX_FPS, beep_onset, frame_indices, indexed_video, moving_face_video
 from server.adapters.renderer_ffmpeg import FfmpegRenderer
 from server.core import subtitles
-from server.media import captions, loudness, reframe
-from server.media.framed import face_samples
+from server.media import captions, encoder, framed, loudness, reframe
 from server.media.frames import cut_window
 from server.core.model import ClipPlan, RenderOptions, Segment, Transcript, Word
 
@@ -94,7 +95,7 @@ def test_crop_follows_a_moving_face(tmp_path):
     src, face_x = moving_face_video(tmp_path / "face.mp4")
     w = cut_window(src, 0.0, 4.0)
     crop_w = round(w.height * 9 / 16)
-    path = reframe.crop_path(face_samples(src, w), [t - w.first_pts for t in w.frame_times], w.width, crop_w)
+    path = reframe.crop_path(reframe.face_samples(src, w), [t - w.first_pts for t in w.frame_times], w.width, crop_w)
     centres = np.array(path) + crop_w / 2
     truth = np.array([face_x(t) for t in w.frame_times])
     inner = slice(len(truth) // 10, -len(truth) // 10)     # the ends are held by the smoothing
@@ -107,7 +108,7 @@ def test_crop_holds_still_on_a_still_face(tmp_path):
     src, face_x = moving_face_video(tmp_path / "still.mp4", seconds=3, moving=False)
     w = cut_window(src, 0.0, 3.0)
     crop_w = round(w.height * 9 / 16)
-    path = reframe.crop_path(face_samples(src, w), [t - w.first_pts for t in w.frame_times], w.width, crop_w)
+    path = reframe.crop_path(reframe.face_samples(src, w), [t - w.first_pts for t in w.frame_times], w.width, crop_w)
     assert max(path) - min(path) < 1.0
     assert abs(path[0] + crop_w / 2 - face_x(0)) < 0.1 * crop_w
 
@@ -197,3 +198,191 @@ def test_loudness_measure_agrees_with_ffmpeg_and_quiet_audio_is_raised(sample_vi
     silent = tmp_path / "silent.wav"
     soundfile.write(str(silent), np.zeros((48000, 1)), loudness.RATE, subtype="PCM_16")
     assert loudness.normalise(silent, out) is None
+
+
+# --- the one-pass render against today's frame pipe (tests/support/frame_pipe.py) ---
+
+def _decoded(path):
+    with av.open(str(path)) as c:
+        return [f.to_ndarray(format="rgb24").astype(int) for f in c.decode(video=0)]
+
+
+def _yellow_box(frame):
+    ys, xs = np.nonzero((frame[..., 0] > 200) & (frame[..., 1] > 170) & (frame[..., 2] < 90))
+    return (xs.min(), ys.min(), xs.max(), ys.max(), len(xs)) if len(xs) else None
+
+
+def _both_paths(src, tmp_path, fmt, transcript, seconds):
+    new, _ = _render(src, tmp_path, 0.0, seconds, transcript=transcript, format=fmt)
+    w = cut_window(src, 0.0, seconds)
+    wav = tmp_path / "audio.wav"
+    loudness.decode(["-i", str(src)], wav)
+    old = tmp_path / "frame_pipe.mp4"
+    render_frame_pipe(src, w, fmt, wav, old, captions.cues(captions.clip_words(transcript, w.first_pts, w.end_pts)))
+    return _decoded(new), _decoded(old)
+
+
+SPOKEN = [(0.2, 0.6, "Bees"), (0.7, 1.1, "vote"), (1.2, 1.6, "with"), (2.2, 2.8, "dances"), (2.9, 3.5, "déjà")]
+
+
+def test_one_pass_vertical_frames_match_the_frame_pipe(tmp_path):
+    """Same crop (to a few pixels) and the same captions, pixel for pixel near enough: a crop
+    30 px off doubles the difference, a caption moved or lit on the wrong word fails the box."""
+    src, _ = moving_face_video(tmp_path / "face.mp4", seconds=4)
+    new, old = _both_paths(src, tmp_path, "vertical", _transcript(SPOKEN), 4.0)
+    assert len(new) == len(old) == 60
+    above_captions = slice(0, 1150)
+    for i in (8, 25, 45):           # "Bees", "with", "déjà" lit
+        n, o = new[i][above_captions], old[i][above_captions]
+        diff = {s: np.abs(np.roll(n, s, axis=1)[:, 50:-50] - o[:, 50:-50]).mean() for s in range(-40, 41, 2)}
+        best = min(diff, key=diff.get)
+        assert abs(best) <= 10 and diff[best] < 3.5, (i, best, diff[best])
+        assert np.abs(n - o).mean() < 8.0
+        nb, ob = _yellow_box(new[i]), _yellow_box(old[i])
+        assert nb is not None and ob is not None
+        assert np.abs(np.array(nb[:4]) - np.array(ob[:4])).max() <= 3, (i, nb, ob)
+        assert 0.85 < nb[4] / ob[4] < 1.15
+
+
+def test_one_pass_blurred_fit_matches_the_frame_pipe(tmp_path):
+    src = indexed_video(tmp_path / "indexed.mp4", seconds=3)
+    new, old = _both_paths(src, tmp_path, "square", _transcript(SPOKEN[:3]), 3.0)
+    assert len(new) == len(old) == 75
+    for i in (5, 30, 70):
+        assert np.abs(new[i] - old[i]).mean() < 3.0, i
+        nb, ob = _yellow_box(new[i]), _yellow_box(old[i])
+        assert (nb is None) == (ob is None)
+        if nb is not None:
+            assert np.abs(np.array(nb[:4]) - np.array(ob[:4])).max() <= 3
+
+
+def test_accented_words_are_drawn_with_their_accents(indexed, tmp_path):
+    words = [(2.2, 2.6, "vu"), (2.7, 3.1, "déjà")]
+    out, _ = _render(indexed, tmp_path, 2.0, 4.0, transcript=_transcript(words), format="square")
+    frames = _decoded(out)
+    plain, accented = _yellow_box(frames[round(0.4 * INDEX_FPS)]), _yellow_box(frames[round(1.0 * INDEX_FPS)])
+    width = captions.font(captions.Layout(1080, 1080).size).getlength("DÉJÀ")
+    assert abs((accented[2] - accented[0]) - width) < 12          # every letter is there
+    assert accented[1] < plain[1] - 10                            # and the accents above the capitals
+
+
+def test_a_word_wider_than_the_margins_is_shrunk_to_fit(indexed, tmp_path):
+    long_word = [(2.2, 3.0, "Donaudampfschifffahrtsgesellschaftskapitän")]
+    out, _ = _render(indexed, tmp_path, 2.0, 4.0, transcript=_transcript(long_word), format="square")
+    box = _yellow_box(_decoded(out)[round(0.5 * INDEX_FPS)])
+    margin = captions.Layout(1080, 1080).margin
+    assert box is not None and box[0] >= margin - 8 and box[2] <= 1080 - margin + 8
+
+
+def test_caption_text_cannot_inject_ass_tags():
+    cs = captions.cues([captions.Word(0.0, 0.5, r"{\fs200\c&H0000FF&}big"), captions.Word(0.6, 1.0, "a\\Nb")])
+    script = captions.to_ass(cs, 1080, 1920, [i / 25 for i in range(30)])
+    texts = [line.split(",,0,0,0,,", 1)[1] for line in script.splitlines() if line.startswith("Dialogue:")]
+    assert len(texts) == 4                   # two highlight states, each on two lines
+    for text in texts:
+        blocks = re.findall(r"\{([^}]*)\}", text)
+        # only the writer's own override blocks: position and size, then the highlight colour
+        assert re.fullmatch(r"\\an8\\pos\(\d+,\d+\)\\fs[\d.]+\\bord\d+", blocks[0])
+        assert all(re.fullmatch(r"\\c&H[0-9A-F]{8}&", b) for b in blocks[1:])
+        visible = re.sub(r"\{[^}]*\}", "", text)
+        assert "\\" not in visible and "{" not in visible
+    visible = [re.sub(r"\{[^}]*\}", "", t) for t in texts]
+    assert visible == ["(/FS200/C&H0000FF&)BIG", "A/NB"] * 2
+
+
+def test_forced_nvenc_falls_back_to_libx264_when_its_session_fails(tmp_path, caplog):
+    if encoder.nvenc_available():
+        pytest.skip("this machine opens NVENC sessions: the fallback cannot be provoked here")
+    src, _ = moving_face_video(tmp_path / "face.mp4", seconds=2)
+    out = tmp_path / "clip.mp4"
+    with caplog.at_level("WARNING"):
+        result = FfmpegRenderer(video_encoder="h264_nvenc").render(
+            src, ClipPlan(0.0, 2.0, "t", "r", 1.0), out, tmp_path / "clip.jpg", None,
+            RenderOptions("vertical", False))
+    assert any("h264_nvenc failed" in r.getMessage() for r in caplog.records)
+    assert json.loads(result.sidecars["manifest"].read_text())["video_encoder"] == "libx264"
+    assert len(_decoded(out)) == 30 and (tmp_path / "clip.jpg").stat().st_size > 1000
+
+
+def test_progress_moves_while_a_clip_renders(tmp_path):
+    src, _ = moving_face_video(tmp_path / "face.mp4", seconds=6)
+    seen = []
+    FfmpegRenderer().render(src, ClipPlan(0.0, 6.0, "t", "r", 1.0), tmp_path / "clip.mp4", tmp_path / "clip.jpg",
+                            _transcript(SPOKEN), RenderOptions("vertical", True), progress=seen.append)
+    assert seen == sorted(seen) and seen[-1] == 1.0
+    inside = {round(f, 2) for f in seen if 0.0 < f < 1.0}
+    assert len(inside) >= 4                                   # several steps within the clip
+    assert any(f > framed.SAMPLING_SHARE + 0.05 for f in inside)  # and from ffmpeg's own progress
+
+
+def test_a_cancelled_render_stops_ffmpeg(tmp_path):
+    src, _ = moving_face_video(tmp_path / "face.mp4", seconds=6)
+
+    class Cancelled(Exception):
+        pass
+
+    def progress(f):
+        if f > framed.SAMPLING_SHARE + 0.01:
+            raise Cancelled()
+    with pytest.raises(Cancelled):
+        FfmpegRenderer().render(src, ClipPlan(0.0, 6.0, "t", "r", 1.0), tmp_path / "clip.mp4", tmp_path / "clip.jpg",
+                                None, RenderOptions("vertical", False), progress=progress)
+    assert _child_processes() == []                      # ffmpeg was ended, not left running
+
+
+def _child_processes():
+    import os
+    from pathlib import Path
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid() and fields[0] != "Z":
+            children.append(stat.parent.name)
+    return children
+
+
+def test_loudness_of_a_limited_signal_is_measured_from_one_filtering(sample_video, tmp_path):
+    """The meter filters the audio once; a limited version is measured by filtering only the
+    stretches the limiter touched, and must agree with measuring it whole."""
+    import soundfile
+    wav = tmp_path / "a.wav"
+    loudness.decode(["-ss", "50", "-t", "20", "-i", str(sample_video)], wav)
+    x, _ = soundfile.read(str(wav), always_2d=True, dtype="float32")
+    meter = loudness.Meter(x)
+    for gain in (1.5, 3.0, 6.0):
+        limiter = loudness.limiter_gain(x * gain)
+        assert limiter is not None and 0.001 < (limiter < 1).mean() < 0.9    # the limiter had work
+        whole = loudness.integrated_lufs(x * (gain * limiter)[:, None])
+        assert meter.lufs(gain, limiter) == pytest.approx(whole, abs=1e-5)
+    assert loudness.limiter_gain(x * 0.1) is None                           # nothing over the ceiling
+    assert meter.lufs(0.1) == pytest.approx(loudness.integrated_lufs(x * 0.1), abs=1e-3)
+
+
+def test_thumbnails_show_the_frame_a_third_into_the_clip(indexed, tmp_path):
+    from PIL import Image
+    for fmt in ("landscape", "square"):
+        out, _ = _render(indexed, tmp_path, 1.3, 7.72, format=fmt, captions=False)
+        thumb = np.asarray(Image.open(tmp_path / "clip.jpg").convert("L"), dtype=float)
+        # the clip starts at frame 33 (1.32 s) and lasts 6.4 s: a third in is frame 87
+        # (3.48 s), whose top half is grey 16 + 4 * 37 and bottom half 16 + 4 * 1
+        h, w = thumb.shape
+        if fmt == "landscape":
+            assert (w, h) == (320, 180)
+            top, bottom = thumb[20:70, 40:280].mean(), thumb[110:160, 40:280].mean()
+        else:
+            assert (w, h) == (640, 640)                 # the fitted frame spans rows 140..500
+            top, bottom = thumb[180:290, 40:600].mean(), thumb[350:460, 40:600].mean()
+        assert abs(top - 164) < 6 and abs(bottom - 20) < 6, (fmt, top, bottom)
+
+
+def test_what_ffmpeg_said_reaches_clients_without_server_paths(tmp_path):
+    from server.core.failures import StepError
+    from server.media.ffmpeg import run
+    missing = tmp_path / "work" / "Dk0Tn9UH" / "render" / "source.mp4"
+    with pytest.raises(StepError) as e:
+        run(["-i", str(missing), "-f", "null", "-"])
+    assert e.value.cause == "corrupt_media" and "source.mp4" in str(e.value)
+    assert str(tmp_path) not in str(e.value) and "/render/" not in str(e.value)

@@ -14,8 +14,9 @@ from pathlib import Path
 
 from server.core.failures import fatal
 from server.core.jobs import Job
+from server.core.keys import Limits
 from server.core.steps import DONE, Kind, PIPELINES
-from server.core.stores import Save
+from server.core.stores import Charge, IdempotencyConflict, QuotaExceeded, Save, Subscription
 from server.services import Services
 from server.settings import Settings
 
@@ -36,6 +37,7 @@ class FakeCheckpoints:
         self.video_meta: dict[int, dict] = {}
         self.fingerprints: dict[int, str] = {}      # video id -> source fingerprint (for reuse)
         self.jobs: FakeJobs | None = None           # for the lease fence on rendered clips
+        self.keys: FakeKeys | None = None           # for the quota charged with a download
 
     # reads
     def media(self, video_id):
@@ -49,6 +51,9 @@ class FakeCheckpoints:
 
     def clips(self, video_id):
         return [self.clip_rows[video_id][i] for i in sorted(self.clip_rows.get(video_id, {}))]
+
+    def clips_of_videos(self, video_ids):
+        return {v: self.clips(v) for v in video_ids}
 
     def save_rendered_clip(self, *, video_id, clip_index, video_key, thumbnail_key, outputs, owner):
         assert self.jobs is not None
@@ -69,10 +74,12 @@ class FakeWriter:
     def __init__(self, store: FakeCheckpoints):
         self.store = store
         self.pending: list = []
+        self.staged: dict = {}          # what this transaction wrote, as it sees it
 
     def _put(self, table, key, row):
         if key in self.store.tables[table]:
             raise AssertionError(f"second {table} checkpoint for {key}")    # the primary key
+        self.staged[(table, key)] = row
         self.pending.append(lambda: self.store.tables[table].__setitem__(key, row))
 
     def save_media(self, *, video_id, **row):
@@ -98,6 +105,11 @@ class FakeWriter:
 
     def save_audio_output(self, *, job_id, **row):
         self._put("audio", job_id, {"job_id": job_id, **row})
+
+    def charge_source(self, *, key_id, video_id, defaults):
+        media = self.staged.get(("media", video_id)) or self.store.tables["media"][video_id]
+        assert self.store.keys is not None
+        self.pending.append(self.store.keys.charge(key_id, video_id, 0, media["duration_s"], defaults))
 
     def reuse(self, step, video_id):
         table = {"download": "media", "transcribe": "transcript"}[step]
@@ -280,6 +292,9 @@ class FakeJobs:
     def attempts_of_video(self, video_id):
         return [a for a in self.attempts if a["video_id"] == video_id]
 
+    def attempts_of_videos(self, video_ids):
+        return {v: self.attempts_of_video(v) for v in video_ids}
+
     def prune_history(self, days):
         return 0
 
@@ -303,27 +318,53 @@ class FakeVideos:
     def __init__(self, checkpoints: FakeCheckpoints) -> None:
         self.checkpoints = checkpoints
         self.jobs: FakeJobs | None = None
+        self.keys: FakeKeys | None = None
         self.rows: dict[int, dict] = {}
-        self.by_key: dict[str, str] = {}
+        self.by_key: dict[tuple, tuple[str, str]] = {}     # (key id, idempotency key) -> (token, request)
+        self.webhooks: dict[int, Subscription | None] = {}
         self._ids = itertools.count(1)
 
     def token_of(self, video_id):
         return self.rows[video_id]["token"]
 
     def create(self, *, token, source_kind, source_url, upload_key, fingerprint, idempotency_key,
-               title, options, priority, max_attempts):
-        if idempotency_key is not None and idempotency_key in self.by_key:
-            return self.by_key[idempotency_key]
+               title, options, priority, max_attempts, request_fingerprint="",
+               charge: Charge | None = None, webhook: Subscription | None = None):
+        key_id = charge.key_id if charge else None
+        scope = (key_id, idempotency_key)
+        if idempotency_key is not None and scope in self.by_key:
+            earlier_token, earlier_fingerprint = self.by_key[scope]
+            if earlier_fingerprint != request_fingerprint:
+                raise IdempotencyConflict()
+            return earlier_token
         video_id = next(self._ids)
+        if charge is not None:               # raises before anything is written
+            assert self.keys is not None
+            commit = self.keys.charge(charge.key_id, video_id, 1, charge.source_s, charge.limits,
+                                      require_minutes=charge.source_s is None)
+            commit()
         self.rows[video_id] = {"id": video_id, "token": token, "source_kind": source_kind,
                                "source_url": source_url, "upload_key": upload_key,
-                               "source_fingerprint": fingerprint, "title": title, "options": options}
+                               "source_fingerprint": fingerprint, "title": title, "options": options,
+                               "api_key_id": key_id}
+        self.webhooks[video_id] = webhook
         self.checkpoints.fingerprints[video_id] = fingerprint
         if idempotency_key is not None:
-            self.by_key[idempotency_key] = token
+            self.by_key[scope] = (token, request_fingerprint)
         assert self.jobs is not None
         self.jobs.add(video_id=video_id, priority=priority, max_attempts=max_attempts)
         return token
+
+    def statuses(self, tokens):
+        return [row for row in map(self.status, tokens) if row is not None]
+
+    def page_of_key(self, key_id, *, before_id, statuses, limit):
+        assert self.jobs is not None
+        status_of = {r["video_id"]: r["status"] for r in self.jobs.rows.values() if r["kind"] == Kind.VIDEO}
+        rows = [{"id": v["id"], "token": v["token"]} for v in sorted(self.rows.values(), key=lambda v: -v["id"])
+                if v["api_key_id"] == key_id and (before_id is None or v["id"] < before_id)
+                and (statuses is None or status_of[v["id"]] in statuses)]
+        return rows[:limit]
 
     def _row(self, token):
         return next((v for v in self.rows.values() if v["token"] == token), None)
@@ -336,7 +377,7 @@ class FakeVideos:
         job = next(r for r in self.jobs.rows.values() if r["video_id"] == v["id"] and r["kind"] == Kind.VIDEO)
         return {**v, **self.checkpoints.video_meta.get(v["id"], {}), **{k: job[k] for k in (
             "pipeline_step", "status", "progress", "attempts", "max_attempts", "failure_cause",
-            "failure_details")}, "video_id": v["id"]}
+            "failure_details")}, "video_id": v["id"], "title": v["title"], "duration_s": None}
 
     def transcript(self, token):
         v = self._row(token)
@@ -353,9 +394,9 @@ class FakeUploads:
         self.rows: dict[str, dict] = {}
         self.chunks: dict[str, set] = {}
 
-    def create(self, upload_id, filename, size):
+    def create(self, upload_id, filename, size, api_key_id=None):
         self.rows[upload_id] = {"id": upload_id, "filename": filename, "size_bytes": size,
-                                "status": "open", "token": None}
+                                "status": "open", "token": None, "api_key_id": api_key_id}
         self.chunks[upload_id] = set()
 
     def get(self, upload_id):
@@ -379,6 +420,143 @@ class FakeUploads:
 
     def finish(self, upload_id, token):
         self.rows[upload_id].update(status="completed", token=token)
+
+
+class FakeKeys:
+    """API keys in memory, with the store's rules: only hashes, one live key per name, a
+    GCRA rate on the clock, and a ledger charged once per video and kind of charge."""
+
+    def __init__(self, clock=None) -> None:
+        self.clock = clock or Clock()
+        self.rows: dict[int, dict] = {}
+        self.charges: dict[tuple[int, str], tuple[int, float]] = {}  # (video, what) -> (key, amount)
+        self.day_left_s = 3600.0
+        self._ids = itertools.count(1)
+
+    def _live(self, name):
+        return next((r for r in self.rows.values() if r["name"] == name and r["revoked_at"] is None), None)
+
+    def _by_hash(self, digest):
+        return next((r for r in self.rows.values() if r["key_hash"] == digest or (
+            r["previous_hash"] == digest and r["previous_expires_at"] > self.clock())), None)
+
+    def create(self, *, name, prefix, key_hash, webhook_secret, rate_per_min, videos_per_day,
+               source_minutes_per_day):
+        if self._live(name):
+            return None
+        key_id = next(self._ids)
+        self.rows[key_id] = {"id": key_id, "name": name, "prefix": prefix, "key_hash": key_hash,
+                             "previous_hash": None, "previous_expires_at": None,
+                             "webhook_secret": webhook_secret, "rate_per_min": rate_per_min,
+                             "videos_per_day": videos_per_day,
+                             "source_minutes_per_day": source_minutes_per_day,
+                             "tat": float("-inf"), "revoked_at": None}
+        return self.rows[key_id]
+
+    def all(self):
+        return list(self.rows.values())
+
+    def revoke(self, name):
+        row = self._live(name)
+        if row:
+            row["revoked_at"] = self.clock()
+        return row is not None
+
+    def rotate(self, name, *, prefix, key_hash, grace_s):
+        row = self._live(name)
+        if row:
+            row.update(previous_hash=row["key_hash"] if grace_s > 0 else None,
+                       previous_expires_at=self.clock() + grace_s if grace_s > 0 else None,
+                       key_hash=key_hash, prefix=prefix)
+        return row is not None
+
+    def set_webhook_secret(self, name, secret):
+        row = self._live(name)
+        if row:
+            row["webhook_secret"] = secret
+        return row is not None
+
+    def _step(self, row, default_rate):
+        rate = default_rate if row["rate_per_min"] is None else row["rate_per_min"]
+        return 60.0 / rate if rate else 0.0
+
+    def take(self, key_hash, default_rate):
+        row = self._by_hash(key_hash)
+        if row is None or row["revoked_at"] is not None:
+            return None
+        tat = max(row["tat"], self.clock()) + self._step(row, default_rate)
+        if tat > self.clock() + 60:
+            return None
+        row["tat"] = tat
+        return row
+
+    def refusal(self, key_hash, default_rate):
+        row = self._by_hash(key_hash)
+        if row is None:
+            return None
+        wait = max(row["tat"], self.clock()) + self._step(row, default_rate) - self.clock() - 60
+        return {"revoked": row["revoked_at"] is not None, "wait_s": wait}
+
+    def used(self, key_id, what):
+        return sum(a for (v, w), (k, a) in self.charges.items() if k == key_id and w == what)
+
+    def charge(self, key_id, video_id, videos, source_s, defaults: Limits, require_minutes=False):
+        """Checks the day's totals as they would be after the charge; raises QuotaExceeded,
+        else returns the commit that records it."""
+        row = self.rows[key_id]
+        new = {(video_id, w): (key_id, float(a)) for w, a in (("video", videos or None),
+                                                               ("source_seconds", source_s))
+               if a is not None and (video_id, w) not in self.charges}
+        if not new and not require_minutes:
+            return lambda: None
+        limit_videos = defaults.videos_per_day if row["videos_per_day"] is None else row["videos_per_day"]
+        limit_s = 60 * (defaults.source_minutes_per_day if row["source_minutes_per_day"] is None
+                        else row["source_minutes_per_day"])
+        videos_after = self.used(key_id, "video") + sum(a for (v, w), (k, a) in new.items() if w == "video")
+        seconds_after = self.used(key_id, "source_seconds") + (source_s or 0)
+        if limit_videos and videos_after > limit_videos:
+            raise QuotaExceeded("videos", limit_videos, 0, None, self.day_left_s)
+        if limit_s and (seconds_after > limit_s or (require_minutes and seconds_after >= limit_s)):
+            raise QuotaExceeded("minutes", limit_s / 60, (limit_s - seconds_after + (source_s or 0)) / 60,
+                                None if source_s is None else source_s / 60, self.day_left_s)
+        return lambda: self.charges.update(new)
+
+
+class FakeWebhooks:
+    """Deliveries and attempts in memory. The trigger that records them in Postgres is the
+    integration tests' business; unit tests add deliveries with `add`."""
+
+    def __init__(self) -> None:
+        self.deliveries: dict[int, dict] = {}
+        self.attempts: list[dict] = []
+        self._ids = itertools.count(1)
+
+    def add(self, **row):
+        delivery_id = next(self._ids)
+        self.deliveries[delivery_id] = {"id": delivery_id, "body": None, "step": None,
+                                        "key_secret": None, **row}
+        return delivery_id
+
+    def delivery(self, delivery_id):
+        return self.deliveries.get(delivery_id)
+
+    def keep_body(self, delivery_id, body):
+        d = self.deliveries[delivery_id]
+        if d["body"] is None:
+            d["body"] = body
+        return d["body"]
+
+    def start_attempt(self, delivery_id, attempt):
+        self.attempts.append({"id": len(self.attempts) + 1, "delivery_id": delivery_id,
+                              "attempt": attempt, "status_code": None, "error": None,
+                              "finished": False})
+        return len(self.attempts)
+
+    def finish_attempt(self, attempt_id, status_code, error):
+        self.attempts[attempt_id - 1].update(status_code=status_code, error=error, finished=True)
+
+    def of_videos(self, video_ids):
+        return {v: [] for v in video_ids}
 
 
 class FakeStorage:
@@ -438,11 +616,12 @@ def fake_services(tmp_path: Path, **settings) -> Services:
     checkpoints = FakeCheckpoints()
     videos = FakeVideos(checkpoints)
     jobs = FakeJobs(checkpoints, videos)
-    videos.jobs = jobs
+    keys = FakeKeys(jobs.clock)
+    videos.jobs, videos.keys, checkpoints.keys = jobs, keys, keys
     cfg = Settings.model_construct(**{**Settings().model_dump(), "data_dir": tmp_path / "data",
                                       "backoff_base_s": 1.0, "backoff_max_s": 8.0, **settings})
     s = Services(cfg, jobs=jobs, videos=videos, checkpoints=checkpoints, uploads=FakeUploads(),
-                 counters=jobs)
+                 counters=jobs, keys=keys, webhooks=FakeWebhooks())
     s.storage = FakeStorage(tmp_path / "storage")
     s.prober = FakeProber()
     return s

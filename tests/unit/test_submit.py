@@ -50,10 +50,37 @@ def test_private_addresses_are_refused_unless_allowed(tmp_path):
     assert "non-public" in e.value.message and s.jobs.rows == {}
 
 
-def test_the_same_idempotency_key_returns_the_first_token(s):
-    a = submit_url(s, "https://example.com/a.mp4", SubmitOptions(idempotency_key="k"))
-    b = submit_url(s, "https://example.com/b.mp4", SubmitOptions(idempotency_key="k"))
+def test_the_same_idempotency_key_and_request_return_the_first_token(s):
+    a = submit_url(s, "https://example.com/a.mp4", SubmitOptions(idempotency_key="k", priority=3))
+    b = submit_url(s, "https://EXAMPLE.com/a.mp4", SubmitOptions(idempotency_key="k", priority=3))
     assert a == b and len(s.jobs.rows) == 1
+
+
+@pytest.mark.parametrize("other", [
+    {"url": "https://example.com/b.mp4"},                       # another source
+    {"opts": {"priority": 4}},                                  # another choice
+    {"opts": {"webhook_url": "https://example.com/hook"}},      # a webhook the first had not
+])
+def test_an_idempotency_key_reused_with_another_request_is_refused(s, other):
+    # Issue 11 item 8: the key used to hand out the first request's token to anyone.
+    first = submit_url(s, "https://example.com/a.mp4", SubmitOptions(idempotency_key="k", priority=3))
+    s.cfg.webhook_secret = "whsec_" + "A" * 43 + "="
+    with pytest.raises(Refused) as e:
+        submit_url(s, other.get("url", "https://example.com/a.mp4"),
+                   SubmitOptions(idempotency_key="k", **{"priority": 3, **other.get("opts", {})}))
+    assert e.value.reason == "mismatch" and first not in e.value.message
+    assert len(s.jobs.rows) == 1
+
+
+def test_idempotency_keys_are_scoped_to_the_api_key(s):
+    s.keys.create(name="a", prefix="", key_hash="ha", webhook_secret="", rate_per_min=None,
+                  videos_per_day=None, source_minutes_per_day=None)
+    s.keys.create(name="b", prefix="", key_hash="hb", webhook_secret="", rate_per_min=None,
+                  videos_per_day=None, source_minutes_per_day=None)
+    url, opts = "https://example.com/a.mp4", SubmitOptions(idempotency_key="k")
+    mine, theirs, anonymous = submit_url(s, url, opts, 1), submit_url(s, url, opts, 2), submit_url(s, url, opts)
+    assert len({mine, theirs, anonymous}) == 3 and len(s.jobs.rows) == 3
+    assert submit_url(s, url, opts, 1) == mine
 
 
 def test_a_file_is_stored_under_its_token_and_fingerprinted_by_content(s, tmp_path):
