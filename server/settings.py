@@ -15,6 +15,7 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from server.core.model import FORMATS
+from server.core.speech import WHISPER_LANGUAGES
 from server.core.steps import Kind, Step
 
 SECTIONS = ("Storage of state", "Web", "Limits", "API keys and webhooks", "Queue", "Transcription",
@@ -151,9 +152,12 @@ class Settings(BaseSettings):
     whisper_threads: int = env("WHISPER_THREADS", 0, "CPU threads; 0 = every core", "Transcription", ge=0)
     whisper_beam_size: int = env("WHISPER_BEAM_SIZE", 1, "1 = greedy decoding", "Transcription", ge=1)
     whisper_batch_size: int = env("WHISPER_BATCH_SIZE", 0,
-                                  ">0: faster-whisper's batched decoding (16 on a GPU)", "Transcription", ge=0)
+                                  ">0: faster-whisper's batched decoding (16 on a GPU); 0: sequential, "
+                                  "the CPU default: batching used as much CPU and made more word errors",
+                                  "Transcription", ge=0)
     whisper_language: str = env("WHISPER_LANGUAGE", "",
-                                "force one language (e.g. en); unset: detected", "Transcription")
+                                "force one language (e.g. en); unset: detected per stretch of speech",
+                                "Transcription")
 
     # --- Analysis
     openai_api_key: str = env("OPENAI_API_KEY", "",
@@ -211,6 +215,14 @@ class Settings(BaseSettings):
     def _split_steps(cls, value: Any) -> Any:
         if isinstance(value, str):
             return tuple(s.strip() for s in value.split(",") if s.strip())
+        return value
+
+    @field_validator("whisper_language", mode="after")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value and value not in WHISPER_LANGUAGES:
+            raise ValueError(f"{value!r} is not a language code Whisper knows (e.g. en, de, es)")
         return value
 
     @field_validator("data_dir", mode="after")

@@ -8,22 +8,21 @@ ship: "tiny.en" and "base" are built from the packaged CTranslate2 models
 from __future__ import annotations
 
 import importlib
-import subprocess
 import threading
 from pathlib import Path
 from types import SimpleNamespace
 
-import imageio_ffmpeg
 import numpy as np
 import torch
 import tqdm
 import whisper
 
+from server.adapters import speech_audio, speech_runs
 from server.adapters.ct2_to_openai_whisper import convert, load
 from server.adapters.whisper_models import PACKAGED, resolve_ct2_model
 from server.core.model import Progress, Segment, Transcript, Word
+from server.core.speech import Interval
 
-SAMPLE_RATE = whisper.audio.SAMPLE_RATE  # 16 kHz mono is what Whisper's front end expects
 
 # Progress. `model.transcribe` has no callback, but it advances a tqdm bar (disabled with
 # verbose=None) by the frames it has finished after every 30 s window. We swap the `tqdm`
@@ -55,18 +54,7 @@ def _bar(*args, **kwargs):
     return _Reporter(kwargs["total"], report) if report else tqdm.tqdm(*args, **kwargs)
 
 
-_transcribe_module.tqdm = SimpleNamespace(tqdm=_bar)  # type: ignore[attr-defined]
-
-
-def decode_audio(media: Path) -> np.ndarray:
-    """16 kHz mono float32 samples, decoded the way whisper.load_audio does it but with the
-    ffmpeg binary imageio-ffmpeg ships, so no system ffmpeg has to be on PATH."""
-    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-threads", "0", "-i", str(media),
-           "-vn", "-f", "s16le", "-ac", "1", "-acodec", "pcm_s16le", "-ar", str(SAMPLE_RATE), "-"]
-    proc = subprocess.run(cmd, capture_output=True)
-    if proc.returncode != 0:
-        raise RuntimeError(f"ffmpeg could not decode {media}: {proc.stderr.decode(errors='replace')[-500:]}")
-    return np.frombuffer(proc.stdout, np.int16).astype(np.float32) / 32768.0
+vars(_transcribe_module)["tqdm"] = SimpleNamespace(tqdm=_bar)
 
 
 class OpenAIWhisperTranscriber:
@@ -104,38 +92,47 @@ class OpenAIWhisperTranscriber:
                 self._whisper = self._open()
             return self._whisper
 
-    def transcribe(self, media: Path, progress: Progress) -> Transcript:
+    def transcribe(self, media: Path, progress: Progress, language: str | None = None) -> Transcript:
+        """`language` forces one language (else the configured one, else detected per
+        stretch of speech, `speech_runs`)."""
         progress(0.0)
         model = self.load()
-        audio = decode_audio(media)
+        audio = speech_audio.load(media)
         # Waiting for the model, keep reporting: it renews the job's lease and lets a
         # cancellation through.
         while not self._run_lock.acquire(timeout=5):
             progress(0.0)
-        _reporting.report = progress
         try:
-            language, probability = self.language, 1.0
-            if language is None and model.is_multilingual:
-                # Detected here because transcribe() keeps the probability to itself; it
-                # looks at the same first 30 s.
-                mel = whisper.log_mel_spectrogram(whisper.pad_or_trim(audio), model.dims.n_mels)
-                _, probs = model.detect_language(mel.to(model.device))
-                language = max(probs, key=probs.get)
-                probability = float(probs[language])
-            result = model.transcribe(
-                audio, language=language or "en", word_timestamps=True,
-                condition_on_previous_text=False,
-                # One retry temperature: the default six-step ladder doubled the time and
-                # kept looping on repeated speech.
-                temperature=(0.0, 0.4), verbose=None, fp16=self.device == "cuda")
+            result = speech_runs.transcribe(audio, _Engine(self, model), language or self.language,
+                                            progress)
         finally:
             _reporting.report = None
             self._run_lock.release()
-        segments = [
-            Segment(float(s["start"]), float(s["end"]), s["text"].strip(),
-                    [Word(float(w["start"]), float(w["end"]), w["word"], float(w["probability"]))
-                     for w in s.get("words", [])])
-            for s in result["segments"]]
         progress(1.0)
-        return Transcript(result["language"], probability, len(audio) / SAMPLE_RATE,
-                          self.name, self.model, segments)
+        return result.transcript(audio, self.name, self.model)
+
+
+class _Engine:
+    """openai-whisper behind the `speech_runs.Engine` protocol (called under the run lock)."""
+
+    def __init__(self, transcriber: OpenAIWhisperTranscriber, model: whisper.Whisper):
+        self.t, self.model = transcriber, model
+        self.multilingual = bool(model.is_multilingual)
+
+    def detect(self, samples: np.ndarray) -> dict[str, float]:
+        mel = whisper.log_mel_spectrogram(whisper.pad_or_trim(samples), self.model.dims.n_mels)
+        _, probs = self.model.detect_language(mel.to(self.model.device))
+        return {language: float(p) for language, p in probs.items()}
+
+    def decode(self, samples: np.ndarray, language: str, windows: list[Interval],
+               progress: Progress) -> list[Segment]:
+        _reporting.report = progress
+        result = self.model.transcribe(
+            samples, language=language, word_timestamps=True, condition_on_previous_text=False,
+            # One retry temperature: the default six-step ladder doubled the time and
+            # kept looping on repeated speech.
+            temperature=(0.0, 0.4), verbose=None, fp16=self.t.device == "cuda")
+        return [Segment(float(s["start"]), float(s["end"]), s["text"].strip(),
+                        [Word(float(w["start"]), float(w["end"]), w["word"], float(w["probability"]))
+                         for w in s.get("words", [])])
+                for s in result["segments"]]

@@ -6,6 +6,7 @@ from typing import Any
 from server.api.schemas import (ClipOut, StatusOut, StepOut, TranscriptLinksOut, UsageOut, VideoOut,
                                 WebhookAttemptOut, WebhookDeliveryOut)
 from server.core.ports import Storage
+from server.core.speech import COVERAGE_WARNING
 from server.core.steps import STEPS
 from server.core.stores import Row
 from server.usecases.videos import VideoState
@@ -69,13 +70,24 @@ def webhook_out(d: Row) -> WebhookDeliveryOut:
         attempts=[WebhookAttemptOut(**a) for a in d["attempts"]])
 
 
+def transcript_warnings(row: Row) -> list[str]:
+    """What the submitter should know about the transcript: speech it may have lost."""
+    coverage = row.get("coverage")
+    if coverage is None or coverage >= COVERAGE_WARNING:
+        return []
+    return [f"the transcript covers {coverage:.0%} of the speech detected in the audio; "
+            "some speech may be missing from it and from the clips' captions"]
+
+
 def status_out(state: VideoState, storage: Storage, base_url: str) -> StatusOut:
     row = state.job
     steps = steps_out(row, state.attempts)
     extra: dict[str, Any] = {}
     if row["pipeline_step"] not in ("download", "transcribe"):
         t = f"{base_url.rstrip('/')}/public/video/transcript?token={row['token']}"
-        extra["transcript"] = TranscriptLinksOut(json_url=t, srt=t + "&format=srt", vtt=t + "&format=vtt")
+        extra["transcript"] = TranscriptLinksOut(json_url=t, srt=t + "&format=srt", vtt=t + "&format=vtt",
+                                                 coverage=row.get("coverage"), speech_s=row.get("speech_s"),
+                                                 audio_track=row.get("audio_track"))
     if state.clips:
         extra["clips"] = [clip_out(c, storage, base_url) for c in state.clips]
     if state.webhooks:
@@ -90,10 +102,11 @@ def status_out(state: VideoState, storage: Storage, base_url: str) -> StatusOut:
         video=VideoOut(title=row["title"],
                        source=row["source_url"] if row["source_kind"] == "url" else "upload",
                        duration_s=row["duration_s"], language=row["language"],
+                       languages=row.get("languages") or [],
                        content_type=row["content_type"],
                        content_confidence=row["content_confidence"]),
         usage=UsageOut(tokens=(row["analysis_tokens"] or 0) + (row["clip_tokens"] or 0),
                        cost_usd=float(row["cost_usd"] or 0)),
         created_at=row["created_at"].isoformat(),
         finished_at=row["finished_at"].isoformat() if row["finished_at"] else None,
-        **extra)
+        warnings=transcript_warnings(row), **extra)

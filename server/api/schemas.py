@@ -184,11 +184,19 @@ class StepOut(Response):
     seconds: float | None
 
 
+class LanguageShareOut(Response):
+    language: str
+    share: float = Field(ge=0, le=1, description="Of the speech time")
+    speech_s: float
+
+
 class VideoOut(Response):
     title: str | None
     source: str = Field(description="The submitted URL, or \"upload\"")
     duration_s: float | None
-    language: str | None
+    language: str | None = Field(description="The main language: the largest share of the speech")
+    languages: list[LanguageShareOut] = Field(
+        default_factory=list, description="Each language spoken, largest share first; once transcribed")
     content_type: str | None
     content_confidence: float | None
 
@@ -202,6 +210,10 @@ class TranscriptLinksOut(Response):
     json_url: str = Field(alias="json", serialization_alias="json")
     srt: str
     vtt: str
+    coverage: float | None = Field(None, description="Share of the voice-activity time the words cover")
+    speech_s: float | None = Field(None, description="Voice-activity seconds in the audio")
+    audio_track: dict[str, Any] | None = Field(
+        None, description="The audio track transcribed: index, count, reason, language, title")
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
@@ -263,6 +275,8 @@ class StatusOut(Response):
     created_at: str
     finished_at: str | None
     transcript: TranscriptLinksOut | None = Field(None, description="Present once transcribed")
+    warnings: list[str] = Field(default_factory=list,
+                                description="What the submitter should know, e.g. speech the transcript may miss")
     clips: list[ClipOut] | None = Field(None, description="Present once clips are found")
     webhooks: list[WebhookDeliveryOut] | None = Field(
         None, description="The deliveries of this video's webhook events, once there are any")
@@ -285,6 +299,7 @@ class SegmentOut(Response):
     end: float
     text: str
     words: list[WordOut]
+    language: str | None = None
 
 
 class TranscriptOut(Response):

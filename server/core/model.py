@@ -25,16 +25,23 @@ class Segment:
     end: float
     text: str
     words: list[Word] = field(default_factory=list)
+    language: str | None = None     # the language this stretch of speech was transcribed in
 
 
 @dataclass
 class Transcript:
-    language: str
+    language: str                   # the main language: the largest share of the speech
     language_probability: float
     duration_s: float
     engine: str
     model: str
     segments: list[Segment]
+    # [{"language", "share", "speech_s"}], largest share first
+    languages: list[dict] = field(default_factory=list)
+    speech_s: float | None = None   # voice-activity time in the audio
+    coverage: float | None = None   # share of that time the words cover (server.core.speech)
+    # which audio stream was transcribed: {"index", "count", "reason", ...}
+    audio_track: dict | None = None
 
     @property
     def text(self) -> str:
@@ -45,10 +52,12 @@ class Transcript:
 
     @classmethod
     def from_dict(cls, d: dict) -> "Transcript":
-        segs = [Segment(s["start"], s["end"], s["text"], [Word(**w) for w in s.get("words", [])])
+        segs = [Segment(s["start"], s["end"], s["text"], [Word(**w) for w in s.get("words", [])],
+                        s.get("language"))
                 for s in d["segments"]]
         return cls(d["language"], d["language_probability"], d["duration_s"], d["engine"],
-                   d["model"], segs)
+                   d["model"], segs, d.get("languages") or [], d.get("speech_s"),
+                   d.get("coverage"), d.get("audio_track"))
 
 
 @dataclass

@@ -17,7 +17,9 @@ class Transcriber(Protocol):
     name: str
     model: str
 
-    def transcribe(self, media: Path, progress: Progress) -> Transcript: ...
+    def transcribe(self, media: Path, progress: Progress, language: str | None = None) -> Transcript:
+        """`language` forces one language; None: the configured one, else detected per
+        stretch of speech."""
 
 
 class Analyzer(Protocol):

@@ -28,11 +28,15 @@ class PgCheckpointWriter:
 
     def save_transcript(self, *, video_id: int, engine: str, model: str, language: str,
                         language_probability: float, duration_s: float, segments: list,
-                        transcribe_seconds: float) -> None:
+                        transcribe_seconds: float, languages: list | None = None,
+                        speech_s: float | None = None, coverage: float | None = None,
+                        audio_track: dict | None = None) -> None:
         self.tx.run("save_transcript", video_id=video_id, engine=engine, model=model,
                     language=language, language_probability=language_probability,
                     duration_s=duration_s, segments=Jsonb(segments),
-                    transcribe_seconds=transcribe_seconds)
+                    transcribe_seconds=transcribe_seconds, languages=Jsonb(languages or []),
+                    speech_s=speech_s, coverage=coverage,
+                    audio_track=Jsonb(audio_track) if audio_track is not None else None)
 
     def save_analysis(self, *, video_id: int, analyzer: str, content_type: str, confidence: float,
                       rationale: str, topics: list, raw_output: dict, tokens_used: int,

@@ -273,9 +273,11 @@ select * from video_media where video_id = %(video_id)s;
 
 -- name: save_transcript
 insert into video_transcripts (video_id, engine, model, language, language_probability,
-                               duration_s, segments, transcribe_seconds)
+                               duration_s, segments, transcribe_seconds, languages, speech_s,
+                               coverage, audio_track)
 values (%(video_id)s, %(engine)s, %(model)s, %(language)s, %(language_probability)s,
-        %(duration_s)s, %(segments)s, %(transcribe_seconds)s);
+        %(duration_s)s, %(segments)s, %(transcribe_seconds)s, %(languages)s, %(speech_s)s,
+        %(coverage)s, %(audio_track)s);
 
 -- name: transcript_for_video
 select * from video_transcripts where video_id = %(video_id)s;
@@ -317,11 +319,13 @@ select v.id as video_id, v.token, v.source_kind, v.source_url, v.title, v.durati
        q.pipeline_step, q.status, q.progress, q.attempts, q.max_attempts, q.run_after,
        q.failure_cause, q.failure_details, q.updated_at, q.finished_at,
        a.tokens_used as analysis_tokens, s.tokens_used as clip_tokens,
-       coalesce(a.cost_usd, 0) + coalesce(s.cost_usd, 0) as cost_usd
+       coalesce(a.cost_usd, 0) + coalesce(s.cost_usd, 0) as cost_usd,
+       t.languages, t.speech_s, t.coverage, t.audio_track
 from videos v
 join video_processing_queue q on q.video_id = v.id and q.kind = 'video'
 left join video_analyses a on a.video_id = v.id
 left join video_clip_searches s on s.video_id = v.id
+left join video_transcripts t on t.video_id = v.id
 where v.token = any(%(tokens)s);
 
 -- name: transcript_by_token
@@ -356,9 +360,10 @@ returning video_id;
 
 -- name: reuse_transcript
 insert into video_transcripts (video_id, engine, model, language, language_probability,
-                               duration_s, segments, transcribe_seconds)
+                               duration_s, segments, transcribe_seconds, languages, speech_s,
+                               coverage, audio_track)
 select %(video_id)s, t.engine, t.model, t.language, t.language_probability, t.duration_s,
-       t.segments, t.transcribe_seconds
+       t.segments, t.transcribe_seconds, t.languages, t.speech_s, t.coverage, t.audio_track
 from videos me
 join videos v on v.source_fingerprint = me.source_fingerprint and v.id <> me.id
 join video_transcripts t on t.video_id = v.id
@@ -366,6 +371,8 @@ join video_transcripts t on t.video_id = v.id
 join video_media mine on mine.video_id = me.id
 join video_media theirs on theirs.video_id = v.id and theirs.sha256 = mine.sha256
 where me.id = %(video_id)s
+  -- and only when both asked for the same language (or both let it be detected)
+  and coalesce(me.options ->> 'language', '') = coalesce(v.options ->> 'language', '')
 order by t.created_at
 limit 1
 returning video_id;

@@ -53,8 +53,11 @@ def download(ctx: StepContext) -> Save:
 def transcribe(ctx: StepContext) -> Save:
     s = ctx.services
     media = ctx.media()
+    # A language the submitter forced (the `language` option); None: detected per stretch.
+    forced = ((ctx.video or {}).get("options") or {}).get("language") or None
     started = time.monotonic()
-    transcript = s.transcriber.transcribe(s.storage.local_path(media["storage_key"]), ctx.progress)
+    transcript = s.transcriber.transcribe(s.storage.local_path(media["storage_key"]), ctx.progress,
+                                          language=forced)
     elapsed = time.monotonic() - started
     if not transcript.text:
         raise fatal("no_speech", "Whisper found no speech in the video")
@@ -64,7 +67,9 @@ def transcribe(ctx: StepContext) -> Save:
         w.save_transcript(video_id=ctx.video_id, engine=d["engine"], model=d["model"],
                           language=d["language"], language_probability=d["language_probability"],
                           duration_s=d["duration_s"], segments=d["segments"],
-                          transcribe_seconds=elapsed)
+                          transcribe_seconds=elapsed, languages=d["languages"],
+                          speech_s=d["speech_s"], coverage=d["coverage"],
+                          audio_track=d["audio_track"])
         w.update_video_meta(video_id=ctx.video_id, language=transcript.language)
     return save
 

@@ -16,7 +16,8 @@ import torch
 import whisper
 
 from server.adapters.ct2_to_openai_whisper import convert, load
-from server.adapters.transcriber_openai_whisper import OpenAIWhisperTranscriber, decode_audio
+from server.adapters.speech_audio import decode_tracks
+from server.adapters.transcriber_openai_whisper import OpenAIWhisperTranscriber
 from server.adapters.whisper_models import PACKAGED, resolve_ct2_model
 from server.core.model import Transcript, Word
 
@@ -129,7 +130,7 @@ def test_logits_match_ctranslate2(converted, speech):
     """The converted model computes what CTranslate2 computes: same next-token logits."""
     name, ct2_dir, pt = converted
     model = load(pt)
-    mel = whisper.log_mel_spectrogram(whisper.pad_or_trim(decode_audio(speech)), model.dims.n_mels)[None]
+    mel = whisper.log_mel_spectrogram(whisper.pad_or_trim(decode_tracks(speech)[0].samples), model.dims.n_mels)[None]
     tokenizer = whisper.tokenizer.get_tokenizer(model.is_multilingual, num_languages=model.num_languages,
                                                 language="en", task="transcribe")
     prompt = list(tokenizer.sot_sequence_including_notimestamps)
@@ -153,7 +154,7 @@ def _check_words(words: list[Word], duration: float):
 
 def test_converted_checkpoint_transcribes_speech(converted, speech):
     name, _, pt = converted
-    audio = decode_audio(speech)
+    audio = decode_tracks(speech)[0].samples
     result = load(pt).transcribe(audio, word_timestamps=True, fp16=False, temperature=0.0,
                                  condition_on_previous_text=False)
     assert result["language"] == "en"
