@@ -60,6 +60,15 @@ class ShuttingDown(Exception):
     """The worker is stopping and the grace period ran out: release the job."""
 
 
+class StoreUnavailable(Exception):
+    """The database cannot be reached (down, restarting, unreachable). The web answers
+    503 with Retry-After; a step that meets it is retried (`database`)."""
+
+    def __init__(self, message: str = "the database is unavailable", retry_after_s: float = 5.0):
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 # cause -> (retryable, what it means)
 CAUSES: dict[str, tuple[bool, str]] = {
     "invalid_url": (False, "the URL is malformed or not http(s)"),
@@ -113,6 +122,8 @@ def classify(exc: BaseException) -> Failure:
         return Failure(exc.cause, exc.retryable, str(exc), exc.retry_after_s)
     message = f"{type(exc).__name__}: {exc}"
     details = scrub_paths(message + "\n" + "\n".join(_tail(exc)))
+    if isinstance(exc, StoreUnavailable):
+        return Failure("database", True, details)
     if isinstance(exc, (TimeoutError, socket.timeout, ConnectionError)):
         return Failure("network", True, details)
     # The driver's OperationalError (connection lost, server restarting), named rather than
