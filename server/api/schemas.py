@@ -10,6 +10,7 @@ schemathesis run can check them strictly.
 """
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
@@ -119,8 +120,16 @@ def _file_field(schema: dict[str, Any]) -> None:
 
 class SubmitFormIn(SubmitOptionsIn):
     """The same options as form fields beside `file` (form values are text, so "5" is 5
-    and "true"/"yes"/"1" are true; webhook_events is comma-separated)."""
+    and "true"/"yes"/"1" are true; "1.0" and "1e2" are not whole numbers as written;
+    webhook_events is comma-separated)."""
     model_config = ConfigDict(strict=False, extra="forbid", json_schema_extra=_file_field)
+
+    @field_validator("priority", mode="before")
+    @classmethod
+    def _whole_number(cls, value: Any) -> Any:
+        if isinstance(value, str) and not re.fullmatch(r"[+-]?[0-9]{1,9}", value.strip()):
+            raise ValueError("Input should be a whole number, like 5 or -3")
+        return value
 
     @field_validator("webhook_events", mode="before")
     @classmethod

@@ -129,7 +129,18 @@ class Videos(Protocol):
 
 class Jobs(Protocol):
     def claim(self, steps: tuple[str, ...], limit: int, lease_s: float,
-              step_lease_s: dict[str, float], job_id: int | None = None) -> list[Job]: ...
+              step_lease_s: dict[str, float], job_id: int | None = None,
+              coalesce_steps: tuple[str, ...] = ()) -> list[Job]:
+        """Due jobs under fresh leases. At `coalesce_steps`, a job whose source (same
+        fingerprint) another job is running at the same step under a live lease is passed
+        over, and of jobs of one source only one is claimed at a time. Forced submissions
+        take no part: they neither wait nor are waited for."""
+        ...
+    def defer_to_runner(self, job: Job, delay_s: float) -> bool:
+        """Serialised per source and step: when another job of the same source is running
+        this step under a live lease, hands this claim back (the attempt does not count;
+        due again after `delay_s`) and returns True. Forced submissions take no part."""
+        ...
     def start_attempt(self, job: Job, worker_id: str) -> Row | None:
         """Records the attempt; returns the job's video (None for kinds without one)."""
         ...

@@ -12,8 +12,8 @@ import logging
 import shutil
 import time
 
-from server.adapters.media_probe import probe, sha256_of
-from server.core.failures import LeaseLost, fatal
+from server.adapters.media_probe import inspect_media, sha256_of
+from server.core.failures import LeaseLost, StepError, fatal
 from server.core.media_types import content_type
 from server.core.model import ClipBounds, ClipPlan, Classification, RenderOptions
 from server.core.steps import Step
@@ -28,14 +28,19 @@ log = logging.getLogger(__name__)
 def download(ctx: StepContext) -> Save:
     s, cfg, video = ctx.services, ctx.services.cfg, ctx.video
     assert video is not None
-    if video["source_kind"] == "upload":
-        key = video["upload_key"]
-        path = s.storage.local_path(key)
-        title = video["title"]
-    else:
-        media = s.downloader.download(video["source_url"], ctx.workdir / "download", ctx.progress)
-        path, title = media.path, media.title
-    info = probe(path)
+    try:
+        if video["source_kind"] == "upload":
+            key = video["upload_key"]
+            path = s.storage.local_path(key)
+            title = video["title"]
+        else:
+            media = s.downloader.download(video["source_url"], ctx.workdir / "download", ctx.progress)
+            path, title = media.path, media.title
+        info = inspect_media(path)      # the checks an upload passes: empty, not media, cut short
+    except StepError as e:
+        if not e.retryable:             # the job fails: no partial file to resume from
+            shutil.rmtree(ctx.workdir / "download", ignore_errors=True)
+        raise
     if info.duration_s > cfg.max_duration_s:
         raise fatal("too_long", f"the video lasts {info.duration_s:.0f} s; the limit is {cfg.max_duration_s:.0f} s")
     size, digest = path.stat().st_size, sha256_of(path)
