@@ -27,6 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 LINE = re.compile(r"^\[(\d+) @ ([\d.]+)s\] (.*)$", re.M)
 CANDIDATE = re.compile(r"^- sentences (\d+)-(\d+) \(score (\d+)\)", re.M)
 WORD = re.compile(r"[a-z][a-z']{3,}")
+SUBJECT = re.compile(r"^Subject asked for: (.*)$", re.M)
 PASSAGE_S = 35.0   # the fake model's idea of a good clip length
 
 
@@ -64,8 +65,26 @@ def _passages(lines: list[tuple[int, float, str]]) -> list[tuple[int, int, int]]
     return runs
 
 
+def _subject_words(user: str) -> set[str]:
+    """The words of the subject the viewer asked for (prompts clip_windows.v2 and
+    clip_refine.v3 put it on its own line before the transcript)."""
+    found = SUBJECT.search(user)
+    return {w[:5] for w in WORD.findall(found.group(1).lower())} if found else set()
+
+
+def _about(texts: list[str], subject: set[str]) -> bool:
+    """The fake model's idea of a passage about the subject: it says one of its words (by
+    their first five letters, so "tide" finds "tides")."""
+    return bool(subject) and any(w[:5] in subject for s in texts for w in WORD.findall(s.lower()))
+
+
 def _window_scores(user: str) -> dict:
-    runs = sorted(_passages(_sentences(user)), key=lambda r: (-r[2], r[0]))[:4]
+    lines, subject = _sentences(user), _subject_words(user)
+    texts = {i: s for i, _, s in lines}
+    # passages about the subject asked for are proposed first, scored above the others
+    runs = [(a, b, min(100, score + 30) if _about([texts[k] for k in range(a, b + 1)], subject)
+             else score) for a, b, score in _passages(lines)]
+    runs = sorted(runs, key=lambda r: (-r[2], r[0]))[:4]
     return {"window_score": round(sum(r[2] for r in runs) / len(runs)) if runs else 0,
             "candidates": [{"start_sentence": a, "end_sentence": b, "score": s,
                             "why": "a passage with a question" if s >= 80 else "a passage"}
@@ -73,13 +92,23 @@ def _window_scores(user: str) -> dict:
 
 
 def _refine(user: str) -> dict:
-    texts = {i: s for i, _, s in _sentences(user)}
+    """Clips as proposed, written up as prompt clip_refine.v3 asks: the title is the question
+    the clip asks, or its whole first sentence (which may be too long: the analyzer must
+    hold it to the title rules); the hook is the opening line; the reason names the
+    passage's most frequent long words and its question; on_topic says whether it speaks
+    of the subject asked for."""
+    texts, subject = {i: s for i, _, s in _sentences(user)}, _subject_words(user)
     clips = []
     for a, b, score in CANDIDATE.findall(user):
-        first = texts[int(a)]
+        span = [texts[k] for k in range(int(a), int(b) + 1) if k in texts]
+        question = next((s for s in span if s.endswith("?")), None)
+        words = Counter(w for s in span for w in WORD.findall(s.lower()) if len(w) > 6)
+        topic = " and ".join(w for w, _ in words.most_common(2)) or "this passage"
+        found = f'answers "{question}"' if question else f"sentences {a}-{b} make one point"
         clips.append({"start_sentence": int(a), "end_sentence": int(b),
-                      "title": " ".join(first.split()[:7]).rstrip(".,?!"), "hook": first,
-                      "reason": "Fake model: the candidate as proposed.", "score": int(score)})
+                      "title": (question or span[0]).rstrip("."), "hook": span[0],
+                      "reason": f"About {topic}: {found}.", "score": int(score),
+                      "on_topic": _about(span, subject)})
     return {"clips": clips}
 
 

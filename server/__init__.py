@@ -28,7 +28,8 @@ def create_app(config: dict | Settings | None = None) -> Flask:
     cfg = config if isinstance(config, Settings) else Settings.with_overrides(config)
     setup_logging(cfg.log_level)
     app = Flask(__name__)
-    app.config["MAX_CONTENT_LENGTH"] = cfg.max_upload_bytes + (1 << 20)
+    # No app-wide cap: each request gets its endpoint's own (http_policy.body_limit).
+    app.config["MAX_CONTENT_LENGTH"] = None
     app.extensions["services"] = open_services(cfg)
     app.extensions["worker_lock"] = threading.Lock()
 
@@ -39,7 +40,9 @@ def create_app(config: dict | Settings | None = None) -> Flask:
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):
-        return jsonify(error=e.description or e.name), e.code
+        # Keep the headers the status needs (Content-Range on a 416, Allow on a 405).
+        headers = [(k, v) for k, v in e.get_headers() if k.lower() != "content-type"]
+        return jsonify(error=e.description or e.name), e.code, headers
 
     @app.errorhandler(Exception)
     def unexpected(e: Exception):

@@ -89,7 +89,8 @@ def cmd_submit(args) -> int:
     from server.api.schemas import SubmitOptionsIn, describe
     from server.cli_submit import submit
     chosen = {k: getattr(args, k) for k in ("priority", "force", "format", "captions", "enhance",
-                                            "min_clip_s", "max_clip_s", "max_clips", "topic", "language")
+                                            "min_clip_s", "max_clip_s", "max_clips", "topic",
+                                            "allow_short", "language")
               if getattr(args, k) is not None}
     if args.caption_style is not None:
         chosen["caption_style"] = {"preset": args.caption_style}
@@ -148,6 +149,8 @@ def build_parser(prog: str = "python -m server") -> argparse.ArgumentParser:
     s.add_argument("--max-clip-s", type=float, default=None, help="longest clip, seconds")
     s.add_argument("--max-clips", type=int, default=None, help="most clips")
     s.add_argument("--topic", default=None, help="a subject the clips should be about")
+    s.add_argument("--allow-short", action="store_true", default=None,
+                   help="speech shorter than a clip gives one clip of all of it")
     s.add_argument("--language", default=None, help="the spoken language (en, de, ...); unset: detected")
     s.add_argument("--no-work", action="store_true", help="only enqueue; let running workers do it")
     s.set_defaults(fn=cmd_submit)

@@ -88,6 +88,8 @@ def _print_result(s: Services, token: str) -> None:
           f"content type {row['content_type']} ({row['content_confidence']:.2f})")
     if not state.clips:
         print("no clips found")
+    if row.get("clip_notice"):
+        print(row["clip_notice"])
     for c in state.clips:
         where = c["video_key"]
         try:

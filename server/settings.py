@@ -55,9 +55,12 @@ class Settings(BaseSettings):
     port: int | None = env("PORT", None, "set by container platforms; used when BIND is unset",
                            "Web", ge=1, le=65535)
     gunicorn_workers: int = env("GUNICORN_WORKERS", 2, "gunicorn worker processes", "Web", ge=1)
-    gunicorn_threads: int = env("GUNICORN_THREADS", 4, "threads per gunicorn worker", "Web", ge=1)
+    gunicorn_threads: int = env("GUNICORN_THREADS", 4,
+                                "threads per gunicorn worker that run the app on complete requests "
+                                "(slow clients wait in the worker's event loop, not in these)", "Web", ge=1)
     gunicorn_timeout_s: int = env("GUNICORN_TIMEOUT", 120,
-                                  "seconds a request may take before its worker is restarted", "Web", ge=1)
+                                  "seconds a request body may pause before the request is dropped; "
+                                  "a worker silent this long is restarted", "Web", ge=1)
     gunicorn_graceful_timeout_s: int = env("GUNICORN_GRACEFUL_TIMEOUT", 30,
                                            "seconds workers get to finish on shutdown", "Web", ge=1)
     access_log: bool = env("ACCESS_LOG", True, "gunicorn's access log on standard output", "Web")

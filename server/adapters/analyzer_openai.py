@@ -11,12 +11,18 @@ the same attention (one call over a whole transcript favours its start):
           same sentence snapping, length bounds, overlap rule and budget as the offline
           analyzer.
 
-Prompts are versioned text files in server/prompts/.
+A subject the submitter asked for (`topic`) goes before the transcript in both passes, as
+the viewer's words; the model marks each clip `on_topic`, and those clips rank first.
+
+Prompts are versioned text files in server/prompts/. Titles are held to the same rules as
+the offline analyzer's (server/analysis/titles.py: at most 70 characters, whole words, no
+ellipsis), and a reason the model repeats is made distinct.
 """
 from __future__ import annotations
 
 import math
 import re
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -25,13 +31,17 @@ import numpy as np
 from server.adapters import llm_schema
 from server.adapters.llm_client import LLMClient, Usage
 from server.adapters.llm_schema import SchemaError
+from server.analysis.titles import fit_title, unique_reasons
 from server.settings import Settings
-from server.pipeline.sentences import Sentence, clip_budget, snap_and_bound, split_sentences
+from server.pipeline.sentences import (Sentence, clip_budget, rank, shortfall_notice,
+                                       snap_and_bound, split_sentences)
 from server.core.model import (ClipAnalysis, ClipBounds, ClipPlan, Classification, Progress,
                           Transcript)
 
 PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
-PROMPT_VERSION = "v1"
+# A released prompt is never edited: a change is a new file with the next version.
+PROMPT_VERSIONS = {"classify": "v1", "clip_windows": "v2", "clip_refine": "v3",
+                   "strategies": "v1"}
 WINDOW_S = 360.0            # ~6 minutes of transcript per pass-1 call
 WINDOW_OVERLAP_S = 60.0     # a passage cut by one window's edge lies whole in the next
 CANDIDATES_PER_WINDOW = 4
@@ -41,7 +51,7 @@ SAME_MEANING = 0.85         # cosine between clip texts above which one repeats 
 
 @lru_cache(maxsize=None)
 def prompt(name: str) -> str:
-    return (PROMPTS / f"{name}.{PROMPT_VERSION}.txt").read_text()
+    return (PROMPTS / f"{name}.{PROMPT_VERSIONS[name]}.txt").read_text()
 
 
 @lru_cache(maxsize=1)
@@ -119,13 +129,22 @@ class OpenAIAnalyzer:
             tokens_used=usage.tokens, cost_usd=round(usage.cost_usd, 6))
 
     def find_clips(self, transcript: Transcript, classification: Classification,
-                   bounds: ClipBounds, progress: Progress) -> ClipAnalysis:
+                   bounds: ClipBounds, progress: Progress,
+                   media: Path | None = None) -> ClipAnalysis:
+        """The model reads the transcript only; `media` is not used."""
         progress(0.0)
         sentences = split_sentences(transcript)
         budget = clip_budget(sentences, bounds)
         if not budget:
             progress(1.0)
-            return ClipAnalysis([], self.name, raw={"sentences": len(sentences)})
+            return ClipAnalysis([], self.name, raw={"sentences": len(sentences)},
+                                notice=shortfall_notice(sentences, bounds, []))
+        # All the speech shorter than a clip, and the submitter allows one clip of it all:
+        # the model is told the clip may be that short.
+        span = sentences[-1].end - sentences[0].start
+        min_s = span if bounds.allow_short and span < bounds.min_s else bounds.min_s
+        # The subject goes with the transcript, as the viewer's words (the prompt says so).
+        subject = f"Subject asked for: {bounds.topic}\n\n" if bounds.topic else ""
         strategy = strategies().get(classification.content_type, strategies()["other"])
         usage = Usage()
         spans = windows(sentences, self.window_s)
@@ -137,8 +156,9 @@ class OpenAIAnalyzer:
         for k, (first, last) in enumerate(spans):
             system = prompt("clip_windows").format(
                 strategy=strategy, max_candidates=CANDIDATES_PER_WINDOW,
-                min_s=bounds.min_s, max_s=bounds.max_s)
-            answer = self.llm.ask("window_scores", system, numbered(sentences[first:last + 1]),
+                min_s=min_s, max_s=bounds.max_s)
+            answer = self.llm.ask("window_scores", system,
+                                  subject + numbered(sentences[first:last + 1]),
                                   llm_schema.WINDOW_SCORES, usage, _in_window(first, last))
             scored.append({"first": first, "last": last, **answer})
             progress(0.9 * (k + 1) / calls)
@@ -148,55 +168,62 @@ class OpenAIAnalyzer:
         per_window = math.ceil(budget / max(1, len(best))) + 1
         plans, refined = [], []
         for k, window in enumerate(sorted(best, key=lambda w: w["first"])):
-            answer = self._refine(window, sentences, strategy, bounds, per_window, usage)
+            answer = self._refine(window, sentences, strategy, min_s, bounds.max_s, per_window,
+                                  subject, usage)
             refined.append({"first": window["first"], "last": window["last"], **answer})
-            plans += [self._plan(c, sentences) for c in answer["clips"]]
+            plans += [self._plan(c, sentences, bool(bounds.topic)) for c in answer["clips"]]
             progress(0.9 * (len(spans) + k + 1) / calls)
 
         distinct, repeats = _drop_repeats(plans, sentences)
         clips = snap_and_bound(distinct, sentences, bounds)
+        reasons = unique_reasons([c.reason for c in clips], [c.hook for c in clips])
+        clips = [replace(c, reason=r) for c, r in zip(clips, reasons)]
         progress(1.0)
-        return ClipAnalysis(clips, self.name, raw={
-            "sentences": len(sentences), "clip_budget": budget,
+        notice = shortfall_notice(sentences, bounds, clips)
+        return ClipAnalysis(clips, self.name, notice=notice, raw={
+            "sentences": len(sentences), "clip_budget": budget, "topic": bounds.topic,
             "windows": scored, "refined": refined, "dropped_as_repeats": repeats,
             **self._meta(usage)}, tokens_used=usage.tokens, cost_usd=round(usage.cost_usd, 6))
 
-    def _refine(self, window: dict, sentences, strategy, bounds, max_clips, usage) -> dict:
+    def _refine(self, window: dict, sentences, strategy, min_s, max_s, max_clips, subject,
+                usage) -> dict:
         first, last = window["first"], window["last"]
         listed = "\n".join(f"- sentences {c['start_sentence']}-{c['end_sentence']} "
                            f"(score {c['score']}): {c['why']}" for c in window["candidates"])
-        system = prompt("clip_refine").format(strategy=strategy, min_s=bounds.min_s,
-                                              max_s=bounds.max_s, max_clips=max_clips)
-        user = f"Transcript:\n{numbered(sentences[first:last + 1])}\n\nCandidates:\n{listed}"
+        system = prompt("clip_refine").format(strategy=strategy, min_s=min_s, max_s=max_s,
+                                              max_clips=max_clips)
+        user = (f"{subject}Transcript:\n{numbered(sentences[first:last + 1])}\n\n"
+                f"Candidates:\n{listed}")
         return self.llm.ask("clip_refinement", system, user, llm_schema.CLIP_REFINEMENT, usage,
                             _in_window(first, last))
 
     @staticmethod
-    def _plan(clip: dict, sentences: list[Sentence]) -> ClipPlan:
+    def _plan(clip: dict, sentences: list[Sentence], topic_asked: bool) -> ClipPlan:
         return ClipPlan(sentences[clip["start_sentence"]].start,
-                        sentences[clip["end_sentence"]].end, clip["title"][:60].strip(),
-                        clip["reason"], float(clip["score"]), clip["hook"].strip())
+                        sentences[clip["end_sentence"]].end, fit_title(clip["title"]),
+                        clip["reason"].strip(), float(clip["score"]), clip["hook"].strip(),
+                        clip["on_topic"] if topic_asked else None)
 
     def _meta(self, usage: Usage) -> dict:
-        return {"model": self.model, "prompt_version": PROMPT_VERSION, "calls": usage.calls,
+        return {"model": self.model, "prompt_versions": PROMPT_VERSIONS, "calls": usage.calls,
                 "prompt_tokens": usage.prompt_tokens,
                 "completion_tokens": usage.completion_tokens,
                 "cost_usd_estimate": round(usage.cost_usd, 6)}
 
 
 def _drop_repeats(plans: list[ClipPlan], sentences: list[Sentence]):
-    """Best first, drop a clip whose text means nearly the same as a better one's (windows
-    overlap, and a talk may make one point twice). Overlaps in time are left to
+    """Best first (`rank`), drop a clip whose text means nearly the same as a better one's
+    (windows overlap, and a talk may make one point twice). Overlaps in time are left to
     snap_and_bound, which trims rather than drops."""
     if len(plans) < 2:
         return plans, []
-    from server.adapters.analyzer_offline import _embed
-    ranked = sorted(plans, key=lambda p: p.score, reverse=True)
+    from server.analysis.embeddings import embed
+    ranked = sorted(plans, key=rank, reverse=True)
     texts = [" ".join(s.text for s in sentences if p.start_s <= s.start and s.end <= p.end_s)
              for p in ranked]
-    vectors = _embed(texts)
-    kept: list = []
-    repeats: list = []
+    vectors = embed(texts)
+    kept: list[int] = []
+    repeats: list[dict] = []
     for k, plan in enumerate(ranked):
         overlapping = [j for j in kept if ranked[j].start_s < plan.end_s
                        and plan.start_s < ranked[j].end_s]

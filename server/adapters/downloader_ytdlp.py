@@ -46,10 +46,16 @@ class _Quiet:
         self.last_error = msg
 
 
+# yt-dlp's words for a source that answered with no bytes: a file, not a network fault.
+_EMPTY_HINTS = ("did not get any data blocks", "the downloaded file is empty")
+
+
 def classify_download_error(text: str) -> StepError:
     lowered = text.lower()
     if "unsupported url" in lowered:
         return fatal("unsupported_url", text)
+    if any(h in lowered for h in _EMPTY_HINTS):
+        return fatal("corrupt_media", "the source sent an empty file")
     http = classify_http_message(text)
     if http is not None:
         return http

@@ -1,6 +1,6 @@
 """JSON Schemas for the analyzer's structured outputs, and a validator for the subset of
 JSON Schema that OpenAI's strict mode allows (objects with every property required and no
-extras, arrays, strings, integers, numbers, enums, minimum/maximum).
+extras, arrays, strings, integers, numbers, booleans, enums, minimum/maximum).
 
 The model is asked for these schemas with `strict: true`, but an OpenAI-compatible server
 may ignore that, so every answer is validated here before it is used."""
@@ -38,7 +38,8 @@ WINDOW_SCORES = _object(
 CLIP_REFINEMENT = _object(
     clips={"type": "array", "items": _object(
         start_sentence=_int(0, 1_000_000), end_sentence=_int(0, 1_000_000),
-        title=_STRING, hook=_STRING, reason=_STRING, score=_int(0, 100))},
+        title=_STRING, hook=_STRING, reason=_STRING, score=_int(0, 100),
+        on_topic={"type": "boolean"})},
 )
 
 
@@ -46,13 +47,15 @@ class SchemaError(ValueError):
     """The answer breaks the schema (or a rule the schema cannot express)."""
 
 
-_TYPES = {"object": dict, "array": list, "string": str, "integer": int, "number": (int, float)}
+_TYPES = {"object": dict, "array": list, "string": str, "integer": int, "number": (int, float),
+          "boolean": bool}
 
 
 def validate(value, schema: dict, path: str = "$") -> None:
     """Raise SchemaError naming the first place where `value` breaks `schema`."""
     kind = schema["type"]
-    if isinstance(value, bool) or not isinstance(value, _TYPES[kind]):  # type: ignore[arg-type]
+    if (isinstance(value, bool) != (kind == "boolean")
+            or not isinstance(value, _TYPES[kind])):  # type: ignore[arg-type]
         raise SchemaError(f"{path} must be {kind}, got {type(value).__name__}")
     if "enum" in schema and value not in schema["enum"]:
         raise SchemaError(f"{path} must be one of {schema['enum']}, got {value!r}")

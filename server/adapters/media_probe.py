@@ -60,6 +60,16 @@ def check_complete(path: Path, duration_s: float) -> None:
                                      f"of {duration_s:.1f} s")
 
 
+def inspect_media(path: Path) -> Probe:
+    """What `probe` reads, once the file has passed every check an upload passes: not
+    empty, readable as media with audio, and complete to its stated end."""
+    if path.stat().st_size == 0:
+        raise fatal("corrupt_media", "the file is empty")
+    info = probe(path)
+    check_complete(path, info.duration_s)
+    return info
+
+
 def sha256_of(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:

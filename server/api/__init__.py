@@ -7,10 +7,14 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    """Every blueprint, and the one handler that turns a refused request into a 4xx."""
+    """Every blueprint, the handler that turns a refused request into a 4xx, and the one
+    that turns a database outage into a 503 with Retry-After."""
     from server.api import audio, clips, health, internal, metrics, openapi, public, uploads, web
-    from server.api.contract import refusal
+    from server.api.contract import ApiRequest, refusal, unavailable
+    from server.core.failures import StoreUnavailable
     from server.usecases import Refused
+    app.request_class = ApiRequest
     for module in (health, public, clips, internal, metrics, audio, uploads, openapi, web):
         app.register_blueprint(module.bp)
     app.register_error_handler(Refused, refusal)
+    app.register_error_handler(StoreUnavailable, unavailable)

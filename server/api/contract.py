@@ -16,10 +16,13 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, TypeVar, cast
 
 from flask import Response as FlaskResponse
-from flask import jsonify, request
+from flask import Request, jsonify, request
 from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import BadRequest
+from werkzeug.formparser import FormDataParser
 
 from server.api.schemas import ErrorOut, describe
+from server.core.failures import StoreUnavailable
 from server.usecases import Refused
 
 # What a refusal from the use cases becomes.
@@ -34,7 +37,8 @@ ERROR_WORDS = {400: "Invalid input; `error` names the problem",
                422: "Checksum mismatch, an Idempotency-Key reused with another request, or the "
                     "job failed",
                429: "Rate limited, or an API key's daily quota is used up; see the Retry-After "
-                    "header"}
+                    "header",
+               503: "The database is unavailable; retry after the seconds in Retry-After"}
 
 
 @dataclass
@@ -64,11 +68,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def operation(summary: str, *, responses: dict[int, Body | type[BaseModel]],
-              errors: tuple[int, ...] = (), **kw: Any) -> Callable[[F], F]:
+              errors: tuple[int, ...] = (), uses_database: bool = True,
+              **kw: Any) -> Callable[[F], F]:
     """Declares and enforces a view's contract. The view gets the validated models as
-    keyword arguments `query`, `headers` and `body` (JSON or form)."""
+    keyword arguments `query`, `headers` and `body` (JSON or form). A view that uses the
+    database may answer 503 while it is away (`unavailable`)."""
     bodies = {code: b if isinstance(b, Body) else Body("OK", b) for code, b in responses.items()}
     bodies.update({code: Body(ERROR_WORDS[code], ErrorOut) for code in errors})
+    if uses_database:
+        bodies.setdefault(503, Body(ERROR_WORDS[503], ErrorOut))
     op = Operation(summary, bodies, **kw)
 
     def decorate(view: F) -> F:
@@ -109,6 +117,27 @@ def _parse(op: Operation) -> dict[str, Any]:
     return out
 
 
+class _FormParser(FormDataParser):
+    """Werkzeug drops a multipart body it cannot parse without a word (part headers that
+    are not UTF-8, a lone surrogate's bytes in a file name, a broken boundary), and the
+    client would be told its 'file' field is missing. Say what is wrong instead."""
+
+    def parse(self, stream, mimetype, content_length, options=None):  # type: ignore[no-untyped-def]
+        self.silent = False
+        try:
+            return super().parse(stream, mimetype, content_length, options)
+        except UnicodeDecodeError:
+            raise BadRequest("the multipart form is malformed: its part headers (field and file "
+                             "names) must be UTF-8 text") from None
+        except ValueError as e:
+            raise BadRequest(f"the multipart form is malformed: {e}") from None
+
+
+class ApiRequest(Request):
+    """The request class of the app: forms that cannot be parsed are refused (400)."""
+    form_data_parser_class = _FormParser
+
+
 def refusal(e: Refused) -> tuple[FlaskResponse, int]:
     extra = {k: v for k, v in e.extra.items() if k not in ("field", "retry_after_s")}
     resp = jsonify(error=e.message, **extra)
@@ -118,6 +147,13 @@ def refusal(e: Refused) -> tuple[FlaskResponse, int]:
     elif e.reason == "unauthorized":
         resp.headers["WWW-Authenticate"] = 'Bearer realm="clips"'
     return resp, STATUS_OF[e.reason]
+
+
+def unavailable(e: StoreUnavailable) -> tuple[FlaskResponse, int, dict[str, str]]:
+    """503 while the database is away: never a 500, and a time to come back."""
+    return (jsonify(error="the service is temporarily unavailable (its database cannot be "
+                          "reached); retry after the seconds in Retry-After"), 503,
+            {"Retry-After": str(math.ceil(e.retry_after_s))})
 
 
 def respond(model: BaseModel, status: int = 200) -> tuple[FlaskResponse, int]:

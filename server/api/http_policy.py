@@ -1,5 +1,13 @@
-"""What every public response goes through: per-client rate limits, a body-size cap for
-non-upload requests, the caller's API key (server/api/auth.py), security headers and CORS.
+"""What every public response goes through: per-client rate limits, a body-size cap per
+endpoint, the caller's API key (server/api/auth.py), Range headers the file responses can
+honour, security headers and CORS.
+
+Body limits are counted as the body is read, whatever its framing (Content-Length or
+chunked): `CappedInput` raises 413 on the first byte past the limit, so a chunked body
+cannot get round a limit that only looks at the Content-Length header. (werkzeug's own
+`max_content_length` stops reading at the limit and hands over the body cut short, which
+turns into a misleading 400.) `server.edge` applies the same `body_limit` while it buffers
+a body, before any of it reaches a thread.
 
 Rate limits are token buckets in this process's memory, keyed by client address. They
 are per process: with N gunicorn workers a client gets up to N times the configured rate.
@@ -11,10 +19,14 @@ from __future__ import annotations
 import math
 import threading
 import time
+from dataclasses import dataclass
 
 from flask import Flask, g, jsonify, request
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.http import parse_range_header
 
 from server.api import auth
+from server.usecases.uploads import MAX_CHUNK_BYTES
 from server.settings import Settings
 
 # Which endpoints draw from which bucket.
@@ -30,6 +42,9 @@ _LIMITED = {
     "clips.archive": "status",
 }
 _MAX_CLIENTS = 50_000       # buckets kept before idle ones are dropped
+# A multipart upload's body is the file plus boundaries and a few small fields; the view
+# refuses a file over its own limit, naming it, so the body may run this much over.
+FORM_SLACK_BYTES = 1 << 20
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
        "media-src 'self' https: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -67,6 +82,67 @@ class TokenBuckets:
         self.buckets = {k: v for k, v in self.buckets.items() if now - v[1] < full_after}
 
 
+@dataclass(frozen=True)
+class BodyLimit:
+    max_bytes: int      # the most body bytes read for the request
+    message: str        # the 413's error text, naming the limit
+
+
+def body_limit(cfg: Settings, endpoint: str | None, mimetype: str) -> BodyLimit:
+    """The body limit of one endpoint: uploads take files, everything else takes small
+    JSON bodies."""
+    multipart = mimetype == "multipart/form-data"
+    if endpoint == "public.submit_video" and multipart:
+        return BodyLimit(cfg.max_upload_bytes + FORM_SLACK_BYTES,
+                         f"the file is larger than {cfg.max_upload_bytes} bytes (MAX_UPLOAD_BYTES)")
+    if endpoint == "audio.submit" and multipart:
+        return BodyLimit(cfg.max_audio_enhance_bytes + FORM_SLACK_BYTES,
+                         f"the file is larger than {cfg.max_audio_enhance_bytes} bytes "
+                         "(MAX_AUDIO_ENHANCE_BYTES)")
+    if endpoint == "uploads.put_chunk":
+        return BodyLimit(MAX_CHUNK_BYTES, f"a chunk may carry at most {MAX_CHUNK_BYTES} bytes")
+    return BodyLimit(cfg.max_request_bytes,
+                     f"the request body is larger than {cfg.max_request_bytes} bytes (MAX_REQUEST_BYTES)")
+
+
+class CappedInput:
+    """`wsgi.input` that raises 413 once more than `limit` bytes have come through it."""
+
+    def __init__(self, stream, limit: int):
+        self.stream = stream
+        self.limit = limit
+        self.seen = 0
+
+    def _count(self, data: bytes) -> bytes:
+        self.seen += len(data)
+        if self.seen > self.limit:
+            raise RequestEntityTooLarge()
+        return data
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is not None and size >= 0:
+            return self._count(self.stream.read(size))
+        parts = []
+        while block := self._count(self.stream.read(1 << 16)):
+            parts.append(block)
+        return b"".join(parts)
+
+    def readline(self, size: int | None = -1) -> bytes:
+        return self._count(self.stream.readline(size if size is not None else -1))
+
+
+def drop_unusable_range(environ: dict) -> None:
+    """A Range header that is malformed, in another unit than bytes, or that asks for
+    several ranges, is ignored: the answer is the whole file (200), as RFC 9110 allows.
+    werkzeug would answer 416. A single byte range beyond the end still gets 416, with
+    `Content-Range: bytes */<size>`."""
+    header = environ.get("HTTP_RANGE")
+    if header is not None:
+        parsed = parse_range_header(header)
+        if parsed is None or parsed.units != "bytes" or len(parsed.ranges) != 1:
+            del environ["HTTP_RANGE"]
+
+
 def client_address(trusted_proxies: int) -> str:
     """The peer address, or with N trusted proxies in front, the address the outermost of
     them saw (the Nth entry from the right of X-Forwarded-For; entries further left are
@@ -87,9 +163,13 @@ def install(app: Flask, cfg: Settings) -> None:
 
     @app.before_request
     def limit():
-        if request.content_length and request.content_length > cfg.max_request_bytes \
-                and request.mimetype != "multipart/form-data" and request.endpoint != "uploads.put_chunk":
-            return jsonify(error=f"the request body is larger than {cfg.max_request_bytes} bytes"), 413
+        g.body_limit = body_limit(cfg, request.endpoint, request.mimetype)
+        if (request.content_length or 0) > g.body_limit.max_bytes:
+            return jsonify(error=g.body_limit.message), 413
+        # Nothing has read the body yet: from here on every byte of it is counted.
+        request.environ["wsgi.input"] = CappedInput(request.environ["wsgi.input"],
+                                                    g.body_limit.max_bytes)
+        drop_unusable_range(request.environ)
         refused = auth.identify()          # a request with an API key obeys the key's rate instead
         if refused is not None:
             return refused
@@ -103,6 +183,12 @@ def install(app: Flask, cfg: Settings) -> None:
             resp.headers["Retry-After"] = str(math.ceil(wait))
             return resp, 429
         return None
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(e: RequestEntityTooLarge):
+        """A body that outgrew its limit while it was read (a chunked body)."""
+        limit = g.get("body_limit") or body_limit(cfg, None, "")
+        return jsonify(error=limit.message), 413
 
     @app.after_request
     def headers(resp):

@@ -143,10 +143,13 @@ def status_out(state: VideoState, storage: Storage, base_url: str) -> StatusOut:
                                                  coverage=row.get("coverage"), speech_s=row.get("speech_s"),
                                                  audio_track=row.get("audio_track"))
         extra["archive_url"] = f"{base_url.rstrip('/')}/public/video/download?token={row['token']}"
-    if state.clips:
+    if state.clips or row.get("clips_searched"):
+        # once the clips are searched the list is there, empty when none were found
         renders = latest_renders(state.renders)
         extra["clips"] = [clip_out(c, storage, base_url, row["token"], renders.get(c["clip_index"]))
                           for c in state.clips]
+    if row.get("clip_notice"):
+        extra["notice"] = row["clip_notice"]
     if state.webhooks:
         extra["webhooks"] = [webhook_out(d) for d in state.webhooks]
     media_key = row.get("media_key")

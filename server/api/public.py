@@ -134,7 +134,7 @@ def transcript(query: TranscriptQuery):
            responses={200: Body("The file", other={"*/*": "binary"}),
                       206: Body("Part of the file", other={"*/*": "binary"}),
                       304: Body("Not modified"), 416: Body("Range not satisfiable")},
-           errors=(404,))
+           errors=(404,), uses_database=False)
 def media(key: str):
     path = videos.media_file(services(), key)
     return send_file(path, mimetype=content_type(path),

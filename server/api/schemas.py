@@ -11,14 +11,14 @@ schemathesis run can check them strictly.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
 
-from server.core.edits import EDIT_MAX_S
+from server.core.model import CAPTION_POSITIONS, CAPTION_PRESETS, CAPTION_SIZES, FORMATS, TOPIC_MAX_CHARS
 from server.core.speech import WHISPER_LANGUAGES
-from server.core.model import CAPTION_POSITIONS, CAPTION_PRESETS, CAPTION_SIZES, FORMATS
 from server.core.webhooks import DEFAULT_EVENTS, EVENTS
 from server.core.steps import DONE, STEPS, Status, Step
 from server.usecases.submit import SubmitOptions
@@ -87,17 +87,27 @@ class SubmitOptionsIn(RenderChoicesIn):
                                            "earlier submission of the same source has them")
     enhance: bool | None = Field(None, description="RNNoise speech enhancement before loudness "
                                                    "normalisation; unset: CLIP_ENHANCE")
-    min_clip_s: float | None = Field(None, ge=1, le=EDIT_MAX_S, allow_inf_nan=False,
-                                     description="Shortest clip, seconds; unset: CLIP_MIN_SECONDS")
-    max_clip_s: float | None = Field(None, ge=1, le=EDIT_MAX_S, allow_inf_nan=False,
-                                     description="Longest clip, seconds; unset: CLIP_MAX_SECONDS")
-    max_clips: int | None = Field(None, ge=1, le=50, description="Most clips; unset: CLIP_MAX_COUNT")
-    topic: Text | None = Field(None, max_length=200,
-                               description="A subject the clips should be about")
+    # The clip controls. This server's own bounds (settings) are checked by the use case.
+    min_clip_s: float | None = Field(None, ge=1, allow_inf_nan=False,
+                                     description="Shortest clip, seconds, from CLIP_MIN_SECONDS "
+                                                 "(15 by default) to CLIP_MAX_SECONDS (90) and at "
+                                                 "most max_clip_s; unset: CLIP_MIN_SECONDS")
+    max_clip_s: float | None = Field(None, ge=1, allow_inf_nan=False,
+                                     description="Longest clip, seconds, from CLIP_MIN_SECONDS to "
+                                                 "CLIP_MAX_SECONDS; unset: CLIP_MAX_SECONDS")
+    max_clips: int | None = Field(None, ge=1,
+                                  description="Most clips, 1 to CLIP_MAX_COUNT (10 by default): as "
+                                              "many as stand alone, up to this; unset: one per 2 "
+                                              "minutes of speech, up to 3 in a short video")
+    topic: Text | None = Field(None, max_length=TOPIC_MAX_CHARS,
+                               description="A subject, in free text: clips about it rank first "
+                                           "(`notice` says when nothing is about it)")
+    allow_short: bool = Field(False, description="Speech shorter than the shortest clip gives one "
+                                                 "clip of all of it (else no clip and a notice)")
     language: str | None = Field(None, pattern=LANGUAGE_PATTERN,
                                  description="The spoken language as a Whisper language code "
-                                             "(en, de, yue...); unset: detected")
-
+                                             "(en, de, yue...), transcribed as that language "
+                                             "throughout; unset: detected per stretch of speech")
     webhook_url: Text | None = Field(None, min_length=1, max_length=2048,
                                      description="http(s) URL that gets a signed POST (Standard "
                                                  "Webhooks) for each event; it must resolve to public "
@@ -107,7 +117,6 @@ class SubmitOptionsIn(RenderChoicesIn):
         None, min_length=1, max_length=len(EVENTS),
         description=f"Which events to send; unset: {', '.join(DEFAULT_EVENTS)}. "
                     "video.step_completed comes once per finished step")
-
 
     @field_validator("language", mode="after")
     @classmethod
@@ -121,7 +130,8 @@ class SubmitOptionsIn(RenderChoicesIn):
         return SubmitOptions(priority=self.priority, force=self.force, format=self.format,
                              captions=self.captions, enhance=self.enhance, caption_style=style,
                              min_clip_s=self.min_clip_s, max_clip_s=self.max_clip_s,
-                             max_clips=self.max_clips, topic=self.topic, language=self.language,
+                             max_clips=self.max_clips, topic=self.topic,
+                             allow_short=self.allow_short, language=self.language,
                              idempotency_key=idempotency_key, webhook_url=self.webhook_url,
                              webhook_events=tuple(self.webhook_events) if self.webhook_events else None)
 
@@ -139,9 +149,16 @@ def _file_field(schema: dict[str, Any]) -> None:
 
 class SubmitFormIn(SubmitOptionsIn):
     """The same options as form fields beside `file` (form values are text, so "5" is 5
-    and "true"/"yes"/"1" are true; `caption_style` is a JSON object as text; webhook_events is
-    comma-separated)."""
+    and "true"/"yes"/"1" are true; "1.0" and "1e2" are not whole numbers as written;
+    `caption_style` is a JSON object as text; webhook_events is comma-separated)."""
     model_config = ConfigDict(strict=False, extra="forbid", json_schema_extra=_file_field)
+
+    @field_validator("priority", mode="before")
+    @classmethod
+    def _whole_number(cls, value: Any) -> Any:
+        if isinstance(value, str) and not re.fullmatch(r"[+-]?[0-9]{1,9}", value.strip()):
+            raise ValueError("Input should be a whole number, like 5 or -3")
+        return value
 
     @field_validator("caption_style", mode="before")
     @classmethod
@@ -397,7 +414,12 @@ class StatusOut(Response):
     transcript: TranscriptLinksOut | None = Field(None, description="Present once transcribed")
     warnings: list[str] = Field(default_factory=list,
                                 description="What the submitter should know, e.g. speech the transcript may miss")
-    clips: list[ClipOut] | None = Field(None, description="Present once clips are found")
+    clips: list[ClipOut] | None = Field(None, description="Present once clips are searched for "
+                                                          "(always on a completed job); may be empty")
+    notice: str | None = Field(None, description="Why there are fewer clips than asked for, none, "
+                                                 "or clips off the topic asked for, in words; "
+                                                 "present after the clip search when there is "
+                                                 "something to say")
     webhooks: list[WebhookDeliveryOut] | None = Field(
         None, description="The deliveries of this video's webhook events, once there are any")
     archive_url: str | None = Field(None, description="Everything in one zip (clips, thumbnails, "

@@ -3,6 +3,10 @@
 Fatal causes fail the job at once; retryable ones back off and try again until
 max_attempts. `CAUSES` is the vocabulary: the README's failure table is generated from it
 (`failure_table`), and a test keeps the two equal.
+
+Failure text reaches clients (`failure_details`, 415 messages), so it never carries a
+server path: `scrub_paths` runs on every StepError message and every classified
+exception, here and nowhere else.
 """
 from __future__ import annotations
 
@@ -13,12 +17,24 @@ import traceback
 from dataclasses import dataclass
 
 
+# An absolute path: a slash that does not follow a word character, a colon or another
+# slash (so a URL keeps its path), then one or more folders and a last part.
+_PATH = re.compile(r"(?<![\w:/.~-])/(?:[^\s'\"/:,;()<>\[\]]+/)+([^\s'\"/:,;()<>\[\]]*)")
+
+
+def scrub_paths(text: str) -> str:
+    """`text` with every absolute filesystem path cut down to its last part
+    (`/srv/data/uploads/<token>/source.mp4` -> `source.mp4`)."""
+    return _PATH.sub(lambda m: m.group(1) or "<folder>", text)
+
+
 class StepError(Exception):
-    """Raised by steps and adapters that know what went wrong."""
+    """Raised by steps and adapters that know what went wrong. The message is shown to
+    the submitter, so paths are scrubbed from it."""
 
     def __init__(self, cause: str, message: str, *, retryable: bool,
                  retry_after_s: float | None = None):
-        super().__init__(message)
+        super().__init__(scrub_paths(message))
         self.cause = cause
         self.retryable = retryable
         self.retry_after_s = retry_after_s
@@ -42,6 +58,15 @@ class Cancelled(Exception):
 
 class ShuttingDown(Exception):
     """The worker is stopping and the grace period ran out: release the job."""
+
+
+class StoreUnavailable(Exception):
+    """The database cannot be reached (down, restarting, unreachable). The web answers
+    503 with Retry-After; a step that meets it is retried (`database`)."""
+
+    def __init__(self, message: str = "the database is unavailable", retry_after_s: float = 5.0):
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 # cause -> (retryable, what it means)
@@ -96,7 +121,9 @@ def classify(exc: BaseException) -> Failure:
     if isinstance(exc, StepError):
         return Failure(exc.cause, exc.retryable, str(exc), exc.retry_after_s)
     message = f"{type(exc).__name__}: {exc}"
-    details = message + "\n" + "\n".join(_tail(exc))
+    details = scrub_paths(message + "\n" + "\n".join(_tail(exc)))
+    if isinstance(exc, StoreUnavailable):
+        return Failure("database", True, details)
     if isinstance(exc, (TimeoutError, socket.timeout, ConnectionError)):
         return Failure("network", True, details)
     # The driver's OperationalError (connection lost, server restarting), named rather than

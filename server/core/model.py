@@ -76,14 +76,21 @@ class Classification:
 CONTENT_TYPES = ("podcast", "lecture", "tutorial", "news", "commentary", "other")
 
 
+TOPIC_MAX_CHARS = 200      # a subject, not a prompt
+
+
 @dataclass
 class ClipBounds:
     """What the clips of one video must respect: the settings' defaults, or what the
-    submitter chose (`min_clip_s`, `max_clip_s`, `max_clips`, `topic`)."""
+    submitter chose (`min_clip_s`, `max_clip_s`, `max_clips`, `topic`, `allow_short`)."""
     min_s: float = 15.0
     max_s: float = 90.0
     max_clips: int = 10
     topic: str | None = None        # a subject the clips should be about; None: any
+    # max_clips is the submitter's: as many clips as stand alone, up to it. Otherwise the
+    # number grows with the length of the speech (server/pipeline/sentences.py).
+    count_asked: bool = False
+    allow_short: bool = False       # speech shorter than min_s gives one clip of all of it
 
 
 @dataclass
@@ -94,6 +101,9 @@ class ClipPlan:
     reason: str
     score: float               # 0..100
     hook: str = ""
+    # With a topic asked for: whether the clip is about it (on-topic clips rank first).
+    # None: no topic was asked for.
+    on_topic: bool | None = None
 
 
 @dataclass
@@ -103,6 +113,7 @@ class ClipAnalysis:
     raw: dict = field(default_factory=dict)
     tokens_used: int = 0
     cost_usd: float = 0.0
+    notice: str = ""           # why there are fewer clips than asked (or none), in words
 
 
 FORMATS = ("landscape", "vertical", "square")

@@ -27,8 +27,11 @@ class Analyzer(Protocol):
 
     def classify(self, transcript: Transcript, title: str | None) -> Classification: ...
 
+    # `media` is the stored source (a local file), for analyzers that listen to the audio
+    # as well as read the words; None when it is not at hand.
     def find_clips(self, transcript: Transcript, classification: Classification,
-                   bounds: ClipBounds, progress: Progress) -> ClipAnalysis: ...
+                   bounds: ClipBounds, progress: Progress,
+                   media: Path | None = None) -> ClipAnalysis: ...
 
 
 class Renderer(Protocol):

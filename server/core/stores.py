@@ -69,7 +69,9 @@ class CheckpointWriter(Protocol):
                       rationale: str, topics: list, raw_output: dict, tokens_used: int,
                       cost_usd: float) -> None: ...
     def save_clip_search(self, *, video_id: int, analyzer: str, raw_output: dict,
-                         tokens_used: int, cost_usd: float) -> None: ...
+                         tokens_used: int, cost_usd: float, notice: str | None = None) -> None:
+        """`notice`: why there are fewer clips than asked for, or none, in words."""
+        ...
     def save_clip(self, *, video_id: int, clip_index: int, start_s: float, end_s: float,
                   title: str, reason: str, hook: str, score: float) -> None: ...
     def update_video_meta(self, *, video_id: int, title: str | None = None,
@@ -134,7 +136,18 @@ class Videos(Protocol):
 
 class Jobs(Protocol):
     def claim(self, steps: tuple[str, ...], limit: int, lease_s: float,
-              step_lease_s: dict[str, float], job_id: int | None = None) -> list[Job]: ...
+              step_lease_s: dict[str, float], job_id: int | None = None,
+              coalesce_steps: tuple[str, ...] = ()) -> list[Job]:
+        """Due jobs under fresh leases. At `coalesce_steps`, a job whose source (same
+        fingerprint) another job is running at the same step under a live lease is passed
+        over, and of jobs of one source only one is claimed at a time. Forced submissions
+        take no part: they neither wait nor are waited for."""
+        ...
+    def defer_to_runner(self, job: Job, delay_s: float) -> bool:
+        """Serialised per source and step: when another job of the same source is running
+        this step under a live lease, hands this claim back (the attempt does not count;
+        due again after `delay_s`) and returns True. Forced submissions take no part."""
+        ...
     def start_attempt(self, job: Job, worker_id: str) -> Row | None:
         """Records the attempt; returns the job's video (None for kinds without one)."""
         ...

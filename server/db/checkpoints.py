@@ -47,9 +47,10 @@ class PgCheckpointWriter:
                     cost_usd=cost_usd)
 
     def save_clip_search(self, *, video_id: int, analyzer: str, raw_output: dict,
-                         tokens_used: int, cost_usd: float) -> None:
+                         tokens_used: int, cost_usd: float, notice: str | None = None) -> None:
         self.tx.run("save_clip_search", video_id=video_id, analyzer=analyzer,
-                    raw_output=Jsonb(raw_output), tokens_used=tokens_used, cost_usd=cost_usd)
+                    raw_output=Jsonb(raw_output), tokens_used=tokens_used, cost_usd=cost_usd,
+                    notice=notice)
 
     def save_clip(self, *, video_id: int, clip_index: int, start_s: float, end_s: float,
                   title: str, reason: str, hook: str, score: float) -> None:

@@ -22,18 +22,31 @@ class PgJobs:
 
     # -- claiming and leases -----------------------------------------------------------
     def claim(self, steps: tuple[str, ...], limit: int, lease_s: float,
-              step_lease_s: dict[str, float], job_id: int | None = None) -> list[Job]:
+              step_lease_s: dict[str, float], job_id: int | None = None,
+              coalesce_steps: tuple[str, ...] = ()) -> list[Job]:
         """Locks the caps of capped steps (see `step_limits`), then claims up to `limit`
-        jobs, never more of a capped step than its free slots."""
+        jobs, never more of a capped step than its free slots, and at `coalesce_steps`
+        none whose source another job is running at that step."""
         if limit <= 0:
             return []
         leases = {s: step_lease_s.get(s, lease_s) for s in steps}
         with self.db.tx() as tx:
             tx.all("lock_step_limits", steps=list(steps))
             rows = tx.all("claim", steps=list(steps), limit=limit, lease_s=lease_s, job_id=job_id,
-                          lease_steps=list(leases), lease_secs=list(leases.values()))
+                          lease_steps=list(leases), lease_secs=list(leases.values()),
+                          coalesce_steps=list(coalesce_steps))
         return [Job(**{**r, "lease_owner": str(r["lease_owner"]),
                        "lease_s": leases[r["pipeline_step"]]}) for r in rows]
+
+    def defer_to_runner(self, job: Job, delay_s: float) -> bool:
+        """Hands the claim back when another job of the same source is running this step
+        (the check runs under a lock per source and step); False when this job should do
+        the work."""
+        with self.db.tx() as tx:
+            if tx.one("lock_source_step", id=job.id) is None:
+                return False        # forced, or no other live job of this source
+            return tx.one("defer_to_runner", id=job.id, owner=job.lease_owner,
+                          delay_s=delay_s) is not None
 
     def start_attempt(self, job: Job, worker_id: str) -> Row | None:
         return self.db.one("start_step_run", job_id=job.id, video_id=job.video_id,

@@ -33,8 +33,12 @@ order by v.id desc
 limit %(limit)s;
 
 -- name: enqueue
-insert into video_processing_queue (video_id, priority, max_attempts)
-values (%(video_id)s, %(priority)s, %(max_attempts)s);
+-- The job carries its source's fingerprint as `source_key` (for coalescing, see claim);
+-- a forced submission does not.
+insert into video_processing_queue (video_id, priority, max_attempts, source_key)
+select v.id, %(priority)s, %(max_attempts)s,
+       case when coalesce((v.options->>'force')::boolean, false) then null else v.source_fingerprint end
+from videos v where v.id = %(video_id)s;
 
 -- name: lock_step_limits
 -- First statement of a claim transaction: serialises claimers of the capped steps asked
@@ -48,6 +52,12 @@ select step from step_limits where step = any(%(steps)s) order by step for updat
 -- Each claimed row gets its own fresh lease owner and its step's lease length; a capped
 -- step gets at most its free slots. The attempt the dead worker left open is closed as a
 -- rescue. Row locks are held only until the claim commits.
+-- Coalescing, at the steps in coalesce_steps (download, transcribe): a job whose source
+-- (`source_key`) another job is running at that step under a live lease is passed over;
+-- it waits for that job's checkpoint and then reuses it. Of several jobs of one source
+-- picked together, only the first is claimed. Two workers claiming at the same moment
+-- cannot see each other's claims; the step then checks under a lock (lock_source_step,
+-- defer_to_runner).
 with caps as (
     select l.step, l.max_running - (
                select count(*) from video_processing_queue q
@@ -55,8 +65,13 @@ with caps as (
            ) as free
     from step_limits l
     where l.step = any(%(steps)s)
+), busy as (
+    select pipeline_step, source_key from video_processing_queue
+    where source_key is not null and status = 'running' and lease_expires_at >= now()
+      and pipeline_step = any(%(coalesce_steps)s)
 ), picked as (
-    select id, pipeline_step, priority, run_after, status, lease_owner
+    select id, pipeline_step, priority, run_after, status, lease_owner,
+           case when pipeline_step = any(%(coalesce_steps)s) then source_key end as coalesce_key
     from video_processing_queue
     where pipeline_step = any(%(steps)s)
       and pipeline_step not in (select step from caps where free <= 0)
@@ -64,16 +79,25 @@ with caps as (
       and ((status in ('queued', 'retrying') and run_after <= now())
            or (status = 'running' and lease_expires_at < now()))
       and (%(job_id)s::bigint is null or id = %(job_id)s::bigint)
+      and not (source_key is not null and pipeline_step = any(%(coalesce_steps)s)
+               and (pipeline_step, source_key) in (select pipeline_step, source_key from busy))
     order by priority desc, run_after, id
     limit %(limit)s
     for update skip locked
+), one_per_source as (
+    select * from (
+        select p.*, row_number() over (partition by p.pipeline_step, p.coalesce_key
+                                       order by p.priority desc, p.run_after, p.id) as source_rn
+        from picked p
+    ) p
+    where p.coalesce_key is null or p.source_rn = 1
 ), leases as (
     select unnest(%(lease_steps)s::text[]) as step, unnest(%(lease_secs)s::float8[]) as secs
 ), chosen as (
     select p.*, l.secs from (
         select p.*, row_number() over (partition by p.pipeline_step
                                        order by p.priority desc, p.run_after, p.id) as rn
-        from picked p
+        from one_per_source p
     ) p
     left join caps c on c.step = p.pipeline_step
     left join leases l on l.step = p.pipeline_step
@@ -97,6 +121,40 @@ where q.id = chosen.id
 returning q.id, q.kind, q.video_id, q.pipeline_step, q.attempts, q.max_attempts, q.lease_owner,
           q.priority, q.payload,
           coalesce(q.token, (select token from videos v where v.id = q.video_id)) as token;
+
+-- name: lock_source_step
+-- First statement of a step's coalescing check: serialises the jobs of one source at one
+-- step (a transaction-level advisory lock, which a transaction pooler cannot leak). No row,
+-- and no lock, for a job without a source key (forced) or whose source no other live job
+-- shares: a job of that source queued later is claimed after this job's claim committed,
+-- so it sees this one running and waits.
+select pg_advisory_xact_lock(hashtextextended(me.source_key || ' ' || me.pipeline_step, 0)) as locked
+from video_processing_queue me
+where me.id = %(id)s and me.source_key is not null
+  and exists (select 1 from video_processing_queue other
+              where other.source_key = me.source_key and other.id <> me.id
+                and other.status in ('queued', 'retrying', 'running'));
+
+-- name: defer_to_runner
+-- Second statement, under that lock, so its snapshot sees every job of the source that
+-- took the lock before: while another job of the same source runs this step under a
+-- live lease, this one hands its claim back (the attempt does not count, as on release)
+-- and the claim passes it over until that job's checkpoint exists or its lease ends. Of
+-- jobs claimed together, each defers to one still running, so the last to check runs.
+update video_processing_queue q
+set status = 'queued',
+    attempts = greatest(q.attempts - 1, 0),
+    lease_owner = null,
+    lease_expires_at = null,
+    progress = 0,
+    run_after = now() + make_interval(secs => %(delay_s)s),
+    updated_at = now()
+where q.id = %(id)s and q.lease_owner = %(owner)s and q.status = 'running'
+  and exists (select 1 from video_processing_queue other
+              where other.source_key = q.source_key and other.id <> q.id
+                and other.pipeline_step = q.pipeline_step and other.status = 'running'
+                and other.lease_expires_at >= now())
+returning q.id;
 
 -- name: heartbeat
 -- Extends the lease and records progress, only for the lease holder.
@@ -234,8 +292,8 @@ values (%(video_id)s, %(analyzer)s, %(content_type)s, %(confidence)s, %(rational
 select * from video_analyses where video_id = %(video_id)s;
 
 -- name: save_clip_search
-insert into video_clip_searches (video_id, analyzer, raw_output, tokens_used, cost_usd)
-values (%(video_id)s, %(analyzer)s, %(raw_output)s, %(tokens_used)s, %(cost_usd)s);
+insert into video_clip_searches (video_id, analyzer, raw_output, tokens_used, cost_usd, notice)
+values (%(video_id)s, %(analyzer)s, %(raw_output)s, %(tokens_used)s, %(cost_usd)s, %(notice)s);
 
 -- name: save_clip
 insert into video_clips (video_id, clip_index, start_s, end_s, title, reason, hook, score)
@@ -262,7 +320,8 @@ select v.id as video_id, v.token, v.source_kind, v.source_url, v.title, v.durati
        q.failure_cause, q.failure_details, q.updated_at, q.finished_at,
        a.tokens_used as analysis_tokens, s.tokens_used as clip_tokens,
        coalesce(a.cost_usd, 0) + coalesce(s.cost_usd, 0) as cost_usd,
-       t.languages, t.speech_s, t.coverage, t.audio_track, v.options, m.storage_key as media_key
+       t.languages, t.speech_s, t.coverage, t.audio_track, v.options, m.storage_key as media_key,
+       s.video_id is not null as clips_searched, s.notice as clip_notice
 from videos v
 join video_processing_queue q on q.video_id = v.id and q.kind = 'video'
 left join video_analyses a on a.video_id = v.id

@@ -4,7 +4,8 @@ An analyzer proposes rough spans (ClipPlans whose start/end may fall anywhere);
 `snap_and_bound` turns them into the final list, with the same guarantees whatever the
 analyzer: each clip starts where a sentence starts and ends where one ends (never mid-word),
 lasts between bounds.min_s and bounds.max_s, overlaps no other clip, and the list is sorted
-by score and no longer than `clip_budget` allows.
+best first (clips about the topic asked for, then by score) and no longer than
+`clip_budget` allows.
 """
 from __future__ import annotations
 
@@ -103,16 +104,66 @@ def speech_seconds(sentences: Sequence[Sentence]) -> float:
 
 
 def clip_budget(sentences: Sequence[Sentence], bounds: ClipBounds) -> int:
-    """How many clips a transcript may yield: one per SPEECH_PER_CLIP_S of speech, but a
-    short video still gets up to SHORT_VIDEO_CLIPS if it holds room for that many
-    (a 90-second piece on three subjects has three clips in it); at least one when there
-    is any speech, never more than bounds.max_clips."""
+    """How many clips a transcript may yield. When the submitter asked for a number
+    (bounds.count_asked), that number: as many as stand alone, up to it. Otherwise one per
+    SPEECH_PER_CLIP_S of speech, but a short video still gets up to SHORT_VIDEO_CLIPS if it
+    holds room for that many (a 90-second piece on three subjects has three clips in it);
+    at least one when there is any speech, never more than bounds.max_clips."""
     speech = speech_seconds(sentences)
     if speech <= 0 or bounds.max_clips <= 0:
         return 0
+    if bounds.count_asked:
+        return bounds.max_clips
     by_length = math.ceil(speech / SPEECH_PER_CLIP_S)
     by_room = min(SHORT_VIDEO_CLIPS, int(speech // (2 * max(bounds.min_s, 1.0))))
     return min(bounds.max_clips, max(1, by_length, by_room))
+
+
+def shortfall_notice(sentences: Sequence[Sentence], bounds: ClipBounds,
+                     clips: Sequence[ClipPlan]) -> str:
+    """Why a transcript gave fewer clips than asked (bounds.max_clips), or clips off the
+    topic asked for, in words a person understands ("" when there is nothing to say)."""
+    notes = [_topic_note(bounds, clips)] if bounds.topic and clips else []
+    if len(clips) < bounds.max_clips:
+        notes.append(_count_note(sentences, bounds, len(clips)))
+    return " ".join(n for n in notes if n)
+
+
+def _count_note(sentences: Sequence[Sentence], bounds: ClipBounds, clips: int) -> str:
+    speech = speech_seconds(sentences)
+    if speech <= 0:
+        return "No speech was found in the audio, so there is nothing to clip."
+    span = sentences[-1].end - sentences[0].start
+    if span < bounds.min_s:
+        if clips and bounds.allow_short:
+            return (f"The speech lasts {span:.0f} s, shorter than the {bounds.min_s:g} s a clip "
+                    f"must last: as asked (allow_short), the one clip is all of it.")
+        return (f"The speech lasts {span:.0f} s, shorter than the {bounds.min_s:g} s a clip "
+                f"must last, so there is no clip; ask with allow_short for one clip of all of it.")
+    asked = f" (you asked for up to {bounds.max_clips})" if bounds.count_asked else ""
+    budget = clip_budget(sentences, bounds)
+    if clips >= budget and not bounds.count_asked:
+        return (f"{speech:.0f} s of speech makes room for {budget} clip{'s' * (budget > 1)} by "
+                f"default: one per {SPEECH_PER_CLIP_S / 60:.0f} minutes of speech, up to "
+                f"{SHORT_VIDEO_CLIPS} in a short video; ask for more with max_clips.")
+    if clips == 0:
+        return (f"No passage of the speech stands alone between {bounds.min_s:g} and "
+                f"{bounds.max_s:g} s{asked}.")
+    return (f"The talk had room for {clips} clip{'s' * (clips != 1)}{asked}: only "
+            f"{clips} passage{'s' * (clips != 1)} stand{'s' * (clips == 1)} alone between "
+            f"{bounds.min_s:g} and {bounds.max_s:g} s without overlapping another.")
+
+
+def _topic_note(bounds: ClipBounds, clips: Sequence[ClipPlan]) -> str:
+    about = sum(1 for c in clips if c.on_topic)
+    if about == len(clips):
+        return ""
+    if about == 0:
+        return (f"Nothing in the talk is clearly about \"{bounds.topic}\": the clips are its best "
+                f"passages on other subjects.")
+    return (f"Only {about} clip{'s' * (about != 1)} {'are' if about != 1 else 'is'} clearly "
+            f"about \"{bounds.topic}\" and come{'s' * (about == 1)} first; the others are the "
+            f"best passages on other subjects.")
 
 
 def snap_and_bound(candidates: Sequence[ClipPlan], sentences: Sequence[Sentence],
@@ -124,22 +175,32 @@ def snap_and_bound(candidates: Sequence[ClipPlan], sentences: Sequence[Sentence]
     2. Bound: a clip over max_s drops sentences from its end (the opening is what hooks);
        one under min_s takes in the following sentence, or else the preceding one, while it
        stays under max_s. A clip that still misses the bounds is dropped.
-    3. De-duplicate: by descending score, a clip overlapping better ones shrinks to its
-       longest stretch of free sentences, and is dropped if that is under min_s.
+    3. De-duplicate: best first, a clip overlapping better ones shrinks to its longest
+       stretch of free sentences, and is dropped if that is under min_s. Among equal
+       scores, the candidate farthest from the clips already kept goes first.
     4. Cap at `clip_budget`. Scores are clamped to 0..100; an empty hook becomes the
        clip's opening sentence.
 
+    "Best" is the higher score, except that with a topic asked for, a clip about it
+    (`on_topic`) comes before every clip that is not; the list is in that order.
+
     A sentence longer than max_s is first split at its longest pauses, so even an
     unpunctuated monologue yields clips; that is the one case where a clip may start or end
-    inside a sentence (still only between words).
+    inside a sentence (still only between words). When all the speech is shorter than
+    min_s and the submitter allowed it (bounds.allow_short), the best candidate becomes
+    one clip of all of it.
     """
     units = _fit_sentences(sentences, bounds.max_s)
     budget = clip_budget(units, bounds)
+    if bounds.allow_short and units and candidates and _duration(0, len(units) - 1, units) < bounds.min_s:
+        best = max(candidates, key=rank)
+        return [_final(best, 0, len(units) - 1, units)]
     taken = [False] * len(units)
     clips: list[ClipPlan] = []
-    for cand in sorted(candidates, key=lambda c: c.score, reverse=True):
-        if len(clips) >= budget:
-            break
+    pending = list(candidates)
+    while pending and len(clips) < budget:
+        cand = _next_best(pending, clips)
+        pending.remove(cand)
         span = _snap(cand, units)
         span = span and _bound(*span, units, bounds)
         span = span and _free_part(*span, units, taken, bounds)
@@ -147,10 +208,34 @@ def snap_and_bound(candidates: Sequence[ClipPlan], sentences: Sequence[Sentence]
             continue
         first, last = span
         taken[first:last + 1] = [True] * (last - first + 1)
-        clips.append(replace(cand, start_s=units[first].start, end_s=units[last].end,
-                             score=min(100.0, max(0.0, cand.score)),
-                             hook=cand.hook or units[first].text))
+        clips.append(_final(cand, first, last, units))
     return clips
+
+
+def rank(clip: ClipPlan) -> tuple[bool, float]:
+    """What orders clips, best first: about the topic asked for (when one was), then the
+    score."""
+    return bool(clip.on_topic), clip.score
+
+
+def _final(cand: ClipPlan, first: int, last: int, units: Sequence[Sentence]) -> ClipPlan:
+    return replace(cand, start_s=units[first].start, end_s=units[last].end,
+                   score=min(100.0, max(0.0, cand.score)), hook=cand.hook or units[first].text)
+
+
+def _next_best(pending: list[ClipPlan], clips: list[ClipPlan]) -> ClipPlan:
+    """The best candidate (see `rank`); among equals, the one farthest from the clips
+    already kept. Models score in round numbers and often tie, and a tie says nothing about
+    position: taking the earliest would favour the start of the talk."""
+    top = max(rank(c) for c in pending)
+    tied = [c for c in pending if rank(c) == top]
+    if len(tied) == 1 or not clips:
+        return tied[0]
+
+    def distance(c: ClipPlan) -> float:
+        middle = (c.start_s + c.end_s) / 2
+        return min(abs(middle - (k.start_s + k.end_s) / 2) for k in clips)
+    return max(tied, key=distance)
 
 
 def _fit_sentences(sentences: Sequence[Sentence], max_s: float) -> list[Sentence]:
@@ -203,7 +288,8 @@ def _bound(first: int, last: int, units: Sequence[Sentence],
 
 def _free_part(first: int, last: int, units: Sequence[Sentence], taken: list[bool],
                bounds: ClipBounds) -> tuple[int, int] | None:
-    runs, run_start = [], None
+    runs: list[tuple[int, int]] = []
+    run_start = None
     for k in range(first, last + 2):
         free = k <= last and not taken[k]
         if free and run_start is None:

@@ -14,8 +14,8 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from server.adapters.media_probe import probe, sha256_of
-from server.core.failures import LeaseLost, fatal
+from server.adapters.media_probe import inspect_media, sha256_of
+from server.core.failures import LeaseLost, StepError, fatal
 from server.core.media_types import content_type
 from server.core.model import (CaptionStyle, ClipBounds, ClipPlan, Classification, Progress,
                                RenderOptions, Transcript)
@@ -31,14 +31,19 @@ log = logging.getLogger(__name__)
 def download(ctx: StepContext) -> Save:
     s, cfg, video = ctx.services, ctx.services.cfg, ctx.video
     assert video is not None
-    if video["source_kind"] == "upload":
-        key = video["upload_key"]
-        path = s.storage.local_path(key)
-        title = video["title"]
-    else:
-        media = s.downloader.download(video["source_url"], ctx.workdir / "download", ctx.progress)
-        path, title = media.path, media.title
-    info = probe(path)
+    try:
+        if video["source_kind"] == "upload":
+            key = video["upload_key"]
+            path = s.storage.local_path(key)
+            title = video["title"]
+        else:
+            media = s.downloader.download(video["source_url"], ctx.workdir / "download", ctx.progress)
+            path, title = media.path, media.title
+        info = inspect_media(path)      # the checks an upload passes: empty, not media, cut short
+    except StepError as e:
+        if not e.retryable:             # the job fails: no partial file to resume from
+            shutil.rmtree(ctx.workdir / "download", ignore_errors=True)
+        raise
     if info.duration_s > cfg.max_duration_s:
         raise fatal("too_long", f"the video lasts {info.duration_s:.0f} s; the limit is {cfg.max_duration_s:.0f} s")
     size, digest = path.stat().st_size, sha256_of(path)
@@ -63,8 +68,8 @@ def transcribe(ctx: StepContext) -> Save:
     transcript = s.transcriber.transcribe(s.storage.local_path(media["storage_key"]), ctx.progress,
                                           language=forced)
     elapsed = time.monotonic() - started
-    if not transcript.text:
-        raise fatal("no_speech", "Whisper found no speech in the video")
+    # A transcript without speech is stored too: the job completes without clips, and the
+    # clip search's notice says why (a silent video is not a failure of the pipeline).
 
     def save(w: CheckpointWriter) -> None:
         d = transcript.to_dict()
@@ -99,12 +104,15 @@ def find_clips(ctx: StepContext) -> Save:
     classification = Classification(row["content_type"], row["confidence"], row["rationale"],
                                      row["topics"], analyzer=row["analyzer"])
     bounds = clip_bounds((ctx.video or {}).get("options") or {}, cfg)
-    result = ctx.services.analyzer.find_clips(ctx.transcript(), classification, bounds, ctx.progress)
+    media = ctx.services.storage.local_path(ctx.media()["storage_key"])
+    result = ctx.services.analyzer.find_clips(ctx.transcript(), classification, bounds,
+                                              ctx.progress, media)
 
     def save(w: CheckpointWriter) -> None:
         w.save_clip_search(video_id=ctx.video_id, analyzer=result.analyzer,
                            raw_output=json.loads(json.dumps(result.raw, default=float)),
-                           tokens_used=result.tokens_used, cost_usd=result.cost_usd)
+                           tokens_used=result.tokens_used, cost_usd=result.cost_usd,
+                           notice=result.notice or None)
         for i, c in enumerate(result.clips):
             w.save_clip(video_id=ctx.video_id, clip_index=i, start_s=c.start_s, end_s=c.end_s,
                         title=c.title, reason=c.reason, hook=c.hook, score=c.score)
@@ -165,6 +173,17 @@ def render_clip_files(ctx: StepContext, media_path: Path, plan: ClipPlan, transc
     return outputs
 
 
+def clip_bounds(stored: dict, cfg: Settings) -> ClipBounds:
+    """The clip controls the submitter chose (checked at submit), the settings' defaults
+    for the others."""
+    def chosen(name: str, default):
+        return default if stored.get(name) is None else stored[name]
+    return ClipBounds(chosen("min_clip_s", cfg.clip_min_s), chosen("max_clip_s", cfg.clip_max_s),
+                      chosen("max_clips", cfg.clip_max_count), stored.get("topic") or None,
+                      count_asked=stored.get("max_clips") is not None,
+                      allow_short=bool(stored.get("allow_short")))
+
+
 def render_options(stored: dict, cfg: Settings) -> RenderOptions:
     """The options saved with the video (checked at submit); defaults fill what is missing
     (videos submitted before an option existed)."""
@@ -172,15 +191,6 @@ def render_options(stored: dict, cfg: Settings) -> RenderOptions:
                          cfg.clip_captions if stored.get("captions") is None else stored["captions"],
                          cfg.clip_enhance if stored.get("enhance") is None else stored["enhance"],
                          CaptionStyle.from_dict(stored.get("caption_style")))
-
-
-def clip_bounds(stored: dict, cfg: Settings) -> ClipBounds:
-    """The clip controls the submitter chose (checked at submit), the settings' defaults
-    for the others."""
-    def chosen(name: str, default):
-        return default if stored.get(name) is None else stored[name]
-    return ClipBounds(chosen("min_clip_s", cfg.clip_min_s), chosen("max_clip_s", cfg.clip_max_s),
-                      chosen("max_clips", cfg.clip_max_count), stored.get("topic") or None)
 
 
 STEPS: dict[Step, StepImpl] = {

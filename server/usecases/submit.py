@@ -48,6 +48,7 @@ class SubmitOptions:
     max_clip_s: float | None = None
     max_clips: int | None = None
     topic: str | None = None        # a subject the clips should be about
+    allow_short: bool = False       # speech shorter than a clip gives one clip of all of it
     language: str | None = None     # the spoken language, when the submitter knows it
     idempotency_key: str | None = None
     webhook_url: str | None = None
@@ -55,13 +56,10 @@ class SubmitOptions:
 
     def stored(self, s: Services) -> dict:
         """The options saved with the video: render options with the defaults filled in,
-        and the clip controls and language the submitter chose. Refuses bounds that
-        contradict each other (with the settings' defaults filling what is unset)."""
+        and the clip controls and language the submitter chose (the find_clips and
+        transcribe steps read them). Refuses clip controls outside this server's bounds."""
         c = s.cfg
-        low = c.clip_min_s if self.min_clip_s is None else self.min_clip_s
-        high = c.clip_max_s if self.max_clip_s is None else self.max_clip_s
-        if low > high:
-            raise Refused("invalid", f"min_clip_s ({low:g} s) is longer than max_clip_s ({high:g} s)")
+        self._check_clip_controls(s)
         style = dict(self.caption_style or {})
         render = RenderOptions(self.format or c.clip_format,
                                c.clip_captions if self.captions is None else self.captions,
@@ -69,12 +67,32 @@ class SubmitOptions:
                                CaptionStyle.choose(**style))
         chosen = {"min_clip_s": self.min_clip_s, "max_clip_s": self.max_clip_s,
                   "max_clips": self.max_clips, "topic": (self.topic or "").strip() or None,
-                  "language": self.language}
+                  "allow_short": self.allow_short or None, "language": self.language}
         return {**render.to_dict(),
                 "caption_style": {"preset": style.get("preset") or "classic",
                                   **asdict(render.caption_style)},
                 **{k: v for k, v in chosen.items() if v is not None},
                 **({"force": True} if self.force else {})}
+
+    def _check_clip_controls(self, s: Services) -> None:
+        """Clip lengths within CLIP_MIN_SECONDS..CLIP_MAX_SECONDS, the shortest no longer
+        than the longest (the settings fill what is unset), and at most CLIP_MAX_COUNT clips."""
+        c = s.cfg
+        for name in ("min_clip_s", "max_clip_s"):
+            value = getattr(self, name)
+            if value is not None and not c.clip_min_s <= value <= c.clip_max_s:
+                raise Refused("invalid", f"{name} must be between {c.clip_min_s:g} and "
+                                         f"{c.clip_max_s:g} s on this server (CLIP_MIN_SECONDS, "
+                                         f"CLIP_MAX_SECONDS); got {value:g}", field=name)
+        low = c.clip_min_s if self.min_clip_s is None else self.min_clip_s
+        high = c.clip_max_s if self.max_clip_s is None else self.max_clip_s
+        if low > high:
+            raise Refused("invalid", f"min_clip_s ({low:g} s) is longer than max_clip_s ({high:g} s)",
+                          field="min_clip_s")
+        if self.max_clips is not None and not 1 <= self.max_clips <= c.clip_max_count:
+            raise Refused("invalid", f"max_clips must be between 1 and {c.clip_max_count} on this "
+                                     f"server (CLIP_MAX_COUNT); got {self.max_clips}",
+                          field="max_clips")
 
     def request_fingerprint(self, source: str) -> str:
         """What an idempotency key is bound to: the source and every choice as sent (not
@@ -155,7 +173,7 @@ def submit_file(s: Services, path: Path, *, filename: str, opts: SubmitOptions,
     suffix = upload_suffix(filename)
     storage_key = f"uploads/{token}/source{suffix}"
     _subscription(s, opts, key_id)              # refuse a bad webhook before storing anything
-    opts.stored(s)                              # and contradicting options
+    opts.stored(s)                              # and clip controls out of bounds or contradicting
     s.storage.put(storage_key, path, content_type(storage_key))
     try:
         created = _create(s, opts, key_id, token=token, fingerprint="sha256:" + digest,

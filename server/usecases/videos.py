@@ -97,9 +97,12 @@ def transcript(s: Services, token: str) -> Row:
 def cancel(s: Services, token: str) -> None:
     if s.jobs.cancel(token):
         return
-    if s.videos.status(token) is None:
+    row = s.videos.status(token)
+    if row is None:
         raise Refused("not_found", "no video with this token")
-    raise Refused("conflict", "the job has already finished and cannot be cancelled")
+    if row["status"] == "cancelled":
+        raise Refused("conflict", "the job is already cancelled")
+    raise Refused("conflict", f"the job has already {row['status']} and cannot be cancelled")
 
 
 def media_file(s: Services, key: str) -> Path:

@@ -9,7 +9,7 @@ import random
 
 from server.core.failures import Cancelled, LeaseLost, ShuttingDown, backoff_s, classify, fatal
 from server.core.jobs import Job, Lease
-from server.core.steps import Step, next_step
+from server.core.steps import Status, Step, next_step
 from server.core.stores import CheckpointWriter, QuotaExceeded, Row, Save
 from server.pipeline.context import StepContext, StepImpl
 from server.services import Services
@@ -17,14 +17,18 @@ from server.services import Services
 log = logging.getLogger(__name__)
 
 # Steps whose checkpoint an earlier submission of the same source can lend a new one.
+# They also coalesce: while one job of a source runs such a step, the others wait for its
+# checkpoint instead of redoing the work (see `claim` and `run_step`).
 REUSABLE = (Step.DOWNLOAD, Step.TRANSCRIBE)
 DETAILS_MAX = 8000
+DEFER_S = 1.0          # a job that found its source's step already running looks again after this
 
 
 def claim(s: Services, steps: tuple[str, ...], limit: int, job_id: int | None = None) -> list[Job]:
-    """Up to `limit` due jobs of `steps` (or the job `job_id`), each under a fresh lease."""
+    """Up to `limit` due jobs of `steps` (or the job `job_id`), each under a fresh lease;
+    none at a reusable step whose source another job is downloading or transcribing."""
     return s.jobs.claim(steps, limit, s.cfg.lease_s, {st: s.cfg.lease_for(st) for st in steps},
-                        job_id=job_id)
+                        job_id=job_id, coalesce_steps=tuple(map(str, REUSABLE)))
 
 
 class _NothingToReuse(Exception):
@@ -35,6 +39,12 @@ def run_step(s: Services, job: Job, lease: Lease, impls: dict[Step, StepImpl], w
              rng: random.Random) -> str | None:
     """Runs one claimed step under `lease`; returns the next step when this one advanced."""
     extra = {"job": job.token, "step": job.pipeline_step, "attempt": job.attempts}
+    # Two workers may claim jobs of one source at the same moment; the claim cannot see
+    # that, so the step checks, under a lock, before anything is recorded or done.
+    if job.pipeline_step in REUSABLE and s.jobs.defer_to_runner(job, DEFER_S):
+        log.info("another job of the same source is running this step; waiting for its "
+                 "checkpoint", extra=extra)
+        return None
     video = s.jobs.start_attempt(job, worker_id)
     log.info("step started", extra=extra)
     try:
@@ -55,8 +65,8 @@ def run_step(s: Services, job: Job, lease: Lease, impls: dict[Step, StepImpl], w
         log.info("step succeeded", extra=extra)
         return following
     except LeaseLost as e:
-        _record(s, job, "lease_lost", "lease_lost", str(e))
-        log.warning("lease lost; abandoning the step", extra=extra)
+        if not _fenced_out(s, job, "lease_lost", str(e)):
+            log.warning("lease lost; abandoning the step", extra=extra)
     except Cancelled:
         _record(s, job, "cancelled", "cancelled", "cancelled while running")
         log.info("step cancelled", extra=extra)
@@ -126,18 +136,44 @@ def retry_or_fail(s: Services, job: Job, exc: Exception, rng: random.Random,
         written = s.jobs.fail(job, f.cause, details[:DETAILS_MAX])
         outcome = "failed"
         log.error("step failed for good (%s)", f.cause, extra=extra)
-    _record(s, job, outcome if written else "lease_lost", f.cause, f.details[:DETAILS_MAX])
+    if written:
+        _record(s, job, outcome, f.cause, f.details[:DETAILS_MAX])
+    else:
+        _fenced_out(s, job, f.cause, f.details[:DETAILS_MAX])
 
 
 def fail(s: Services, job: Job, cause: str, details: str) -> None:
-    s.jobs.fail(job, cause, details)
-    _record(s, job, "failed", cause, details)
+    if s.jobs.fail(job, cause, details):
+        _record(s, job, "failed", cause, details)
+    else:
+        _fenced_out(s, job, cause, details)
 
 
 def release(s: Services, job: Job) -> None:
     """Hands the job back untouched (the worker is stopping); the attempt does not count."""
-    s.jobs.release(job)
-    _record(s, job, "released", None, "worker shut down; lease released")
+    if s.jobs.release(job):
+        _record(s, job, "released", None, "worker shut down; lease released")
+    else:
+        _fenced_out(s, job, None, "worker shut down after its lease was gone")
+
+
+def _fenced_out(s: Services, job: Job, cause: str | None, details: str) -> bool:
+    """A fenced write found the lease gone. A cancel that landed while the step was
+    finishing (or failing) is what took it far more often than a lost lease: record the
+    attempt as cancelled then, so it is not counted as a lease lost to the infrastructure.
+    Returns whether it was a cancel."""
+    try:
+        cancelled = s.jobs.status_of(job.id) == Status.CANCELLED
+    except Exception:
+        log.exception("could not read the job's status")
+        cancelled = False
+    if cancelled:
+        log.info("the job was cancelled while its step was finishing",
+                 extra={"job": job.token, "step": job.pipeline_step, "attempt": job.attempts})
+        _record(s, job, "cancelled", "cancelled", "cancelled while the step was finishing")
+    else:
+        _record(s, job, "lease_lost", "lease_lost" if cause is None else cause, details)
+    return cancelled
 
 
 def _record(s: Services, job: Job, outcome: str, cause: str | None, details: str | None) -> None:

@@ -108,3 +108,66 @@ def test_control_characters_never_reach_the_database(client, clean_db):
     r = client.post("/public/uploads", json={"filename": "a\x00.mp4", "size": 10})
     assert r.status_code == 400 and "filename must not contain control characters" in r.json["error"]
     assert client.get("/public/uploads/a%00b").status_code == 404
+
+
+class EndlessBody:
+    """A request body of `size` bytes made up as it is read, counting what was read."""
+
+    def __init__(self, size: int, fill: bytes = b" "):
+        self.size = size
+        self.fill = fill
+        self.read_bytes = 0
+
+    def read(self, n: int = -1) -> bytes:
+        left = self.size - self.read_bytes
+        n = left if n is None or n < 0 else min(n, left)
+        self.read_bytes += n
+        return self.fill * n
+
+    def tell(self) -> int:               # the test client measures the stream; with
+        return self.read_bytes           # Transfer-Encoding: chunked the length is unused
+
+    def seek(self, offset: int, whence: int = 0) -> None:
+        self.read_bytes = self.size if whence == 2 else offset
+
+
+def chunked(client, path: str, body: EndlessBody, content_type: str):
+    """A request framed as gunicorn hands over a chunked one: no Content-Length, and the
+    server marks the stream as terminated."""
+    return client.post(path, input_stream=body, content_type=content_type,
+                       headers={"Transfer-Encoding": "chunked"},
+                       environ_overrides={"wsgi.input_terminated": True})
+
+
+def test_chunked_json_is_counted_as_it_is_read(client, clean_db):
+    body = EndlessBody(20 << 20)
+    r = chunked(client, "/public/video", body, "application/json")
+    assert r.status_code == 413
+    assert r.json["error"] == "the request body is larger than 65536 bytes (MAX_REQUEST_BYTES)"
+    assert body.read_bytes <= 1 << 20          # stopped reading just past the limit
+
+
+@pytest.fixture
+def small_limits(app_config):
+    from server import create_app
+    app = create_app({**app_config, "max_upload_bytes": 200_000})
+    yield app.test_client()
+    app.extensions["services"].db.close()
+
+
+def test_oversize_upload_names_its_limit(small_limits):
+    import io
+    r = small_limits.post("/public/video", content_type="multipart/form-data",
+                          data={"file": (io.BytesIO(b"\0" * (2 << 20)), "big.mp4")})
+    assert r.status_code == 413
+    assert r.json["error"] == "the file is larger than 200000 bytes (MAX_UPLOAD_BYTES)"
+    body = EndlessBody(20 << 20, fill=b"x")
+    r = chunked(small_limits, "/public/video", body, "multipart/form-data; boundary=b")
+    assert r.status_code == 413 and "MAX_UPLOAD_BYTES" in r.json["error"]
+    assert body.read_bytes <= 200_000 + (2 << 20)
+
+
+def test_multipart_does_not_lift_the_limit_of_other_endpoints(client):
+    r = client.post("/public/video/cancel", data=b"x" * 100_000,
+                    content_type="multipart/form-data; boundary=b")
+    assert r.status_code == 413 and "MAX_REQUEST_BYTES" in r.json["error"]

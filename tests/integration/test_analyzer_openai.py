@@ -9,7 +9,8 @@ import pytest
 
 from tests.support import INTERNAL_TOKEN, copy_to
 from scripts.fake_openai_server import FakeOpenAI
-from scripts.eval_clips import labelled_talks
+from scripts.eval_clips import labelled_talks, whole_title
+from server.analysis.titles import TITLE_MAX
 from server.adapters.analyzer_openai import WINDOW_S, OpenAIAnalyzer, windows
 from server.adapters.llm_client import LLMClient, estimate_cost_usd
 from server.adapters.llm_schema import CLIP_REFINEMENT, SchemaError, validate
@@ -79,6 +80,13 @@ def test_long_talk_clips_cover_its_whole_length(fake, long_talk):
     assert 4 <= len(clips) <= 10
     assert all(c.start_s in starts and c.end_s in ends for c in clips)
     assert all(15 <= c.end_s - c.start_s <= 90 and c.title and c.hook and c.reason for c in clips)
+    # The fake model titles a clip with its whole first sentence, often too long: titles are
+    # held to the rules (whole words, no ellipsis), and no two clips share a reason.
+    texts = [" ".join(s.text for s in sentences if c.start_s <= s.start and s.end <= c.end_s)
+             for c in clips]
+    assert all(whole_title(c.title, text) for c, text in zip(clips, texts))
+    assert any(len(c["title"]) > TITLE_MAX for r in result.raw["refined"] for c in r["clips"])
+    assert len({c.reason for c in clips}) == len(clips)
     spans = sorted((c.start_s, c.end_s) for c in clips)
     assert all(a1 <= b0 for (_, a1), (b0, _) in zip(spans, spans[1:]))
     # Every third of the talk holds a clip: no front bias.
@@ -89,7 +97,7 @@ def test_long_talk_clips_cover_its_whole_length(fake, long_talk):
     assert n_windows > 3 and schemas.count("window_scores") == n_windows
     assert 1 <= schemas.count("clip_refinement") <= n_windows
     assert result.tokens_used > 0 and result.cost_usd > 0 and waits == []
-    assert result.raw["prompt_version"] == "v1" and result.raw["model"] == "gpt-4o"
+    assert result.raw["prompt_versions"]["clip_refine"] == "v3" and result.raw["model"] == "gpt-4o"
     assert seen[0] == 0.0 and seen[-1] == 1.0 and seen == sorted(seen)
 
 

@@ -12,6 +12,7 @@ import psycopg
 from tests.support import ROOT
 from tests.support.noop_workers import claim, enqueue_noop_jobs, rows, scalar, start_noop_worker, wait_for
 from server.db import Tx
+from server.usecases import work
 from server.worker import Worker
 
 
@@ -109,7 +110,7 @@ def test_claim_is_served_by_the_partial_index_with_100k_finished_jobs(clean_db, 
         sent.append((self._queries[name], params))
         return real_run(self, name, params)
     monkeypatch.setattr(Tx, "_run", recording)
-    assert len(claim(services, ("download",), 4, 30)) == 4
+    assert len(work.claim(services, ("download",), 4)) == 4     # what a worker sends, coalescing included
     monkeypatch.undo()
     [(sql, params)] = [(q, p) for q, p in sent if "skip locked" in q]
     # ... and ask Postgres how it runs that very statement (EXPLAIN alone does not execute it).

@@ -179,13 +179,36 @@ class FakeJobs:
     def _token(self, r):
         return r["token"] or self.videos.token_of(r["video_id"])
 
+    # coalescing: jobs of one source wait for the one running their step
+    def _key(self, r):
+        """The job's source key: its video's fingerprint, none for a forced submission."""
+        if not self.videos or r["video_id"] is None:
+            return None
+        v = self.videos.rows[r["video_id"]]
+        return None if (v["options"] or {}).get("force") else v["source_fingerprint"]
+
+    def _runner_of_my_source(self, r, now):
+        key = self._key(r)
+        return key is not None and any(
+            o["id"] != r["id"] and o["pipeline_step"] == r["pipeline_step"] and o["status"] == "running"
+            and o["lease_expires_at"] >= now and self._key(o) == key for o in self.rows.values())
+
+    def defer_to_runner(self, job, delay_s):
+        r = self._held(job)
+        if r is None or not self._runner_of_my_source(r, self.clock()):
+            return False
+        r.update(status="queued", attempts=max(r["attempts"] - 1, 0), lease_owner=None,
+                 lease_expires_at=None, progress=0.0, run_after=self.clock() + delay_s)
+        return True
+
     # claiming
-    def claim(self, steps, limit, lease_s, step_lease_s, job_id=None):
+    def claim(self, steps, limit, lease_s, step_lease_s, job_id=None, coalesce_steps=()):
         now = self.clock()
         due = [r for r in self.rows.values() if r["pipeline_step"] in steps
                and (job_id is None or r["id"] == job_id)
                and ((r["status"] in ("queued", "retrying") and r["run_after"] <= now)
-                    or (r["status"] == "running" and r["lease_expires_at"] < now))]
+                    or (r["status"] == "running" and r["lease_expires_at"] < now))
+               and not (r["pipeline_step"] in coalesce_steps and self._runner_of_my_source(r, now))]
         due.sort(key=lambda r: (-r["priority"], r["run_after"], r["id"]))
         running = {s: sum(1 for r in self.rows.values() if r["pipeline_step"] == s and r["status"] == "running"
                           and r["lease_expires_at"] >= now) for s in self.limits}
@@ -194,6 +217,10 @@ class FakeJobs:
             if len(out) == limit:
                 break
             step = r["pipeline_step"]
+            key = self._key(r)
+            if step in coalesce_steps and key is not None and any(
+                    j.pipeline_step == step and self._key(self.rows[j.id]) == key for j in out):
+                continue                                   # one job of a source per claim
             if step in self.limits:
                 if running[step] >= self.limits[step]:
                     continue
@@ -372,7 +399,9 @@ class FakeVideos:
         return {**v, **self.checkpoints.video_meta.get(v["id"], {}), **{k: job[k] for k in (
             "pipeline_step", "status", "progress", "attempts", "max_attempts", "failure_cause",
             "failure_details")}, "video_id": v["id"], "title": v["title"], "duration_s": None,
-            "media_key": media["storage_key"] if media else None}
+            "media_key": media["storage_key"] if media else None,
+            "clips_searched": v["id"] in self.checkpoints.tables["clip_search"],
+            "clip_notice": (self.checkpoints.tables["clip_search"].get(v["id"]) or {}).get("notice")}
 
     def briefs(self, tokens):
         out = []

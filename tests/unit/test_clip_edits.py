@@ -140,27 +140,3 @@ def test_unknown_video(s):
     with pytest.raises(Refused) as e:
         clips.rerender(s, "nope", clips.ClipEdit(0, 0.0, 3.0))
     assert e.value.reason == "not_found"
-
-
-def test_find_clips_gets_the_bounds_and_subject_the_submitter_chose(s):
-    from server.core.model import ClipAnalysis
-    from server.pipeline.context import StepContext
-    from server.pipeline.steps import find_clips
-    submit_url(s, "https://example.com/talk.mp4", SubmitOptions(min_clip_s=3, max_clips=2, topic="tides"))
-    [row] = s.jobs.rows.values()
-    vid = row["video_id"]
-    s.checkpoints.tables["analysis"][vid] = {"content_type": "lecture", "confidence": 1.0, "rationale": "",
-                                             "topics": [], "analyzer": "fake"}
-    s.checkpoints.tables["transcript"][vid] = {"language": "en", "language_probability": 1.0, "duration_s": 6.0,
-                                               "engine": "e", "model": "m", "segments": SEGMENTS}
-    seen = []
-
-    class Analyzer:
-        def find_clips(self, transcript, classification, bounds, progress):
-            seen.append(bounds)
-            return ClipAnalysis([], "fake")
-    s.analyzer = Analyzer()
-    [job] = work.claim(s, ("download",), 1)
-    find_clips(StepContext(s, job, s.videos.rows[vid], lambda p: None))
-    [bounds] = seen
-    assert (bounds.min_s, bounds.max_s, bounds.max_clips, bounds.topic) == (3, s.cfg.clip_max_s, 2, "tides")

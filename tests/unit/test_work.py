@@ -9,7 +9,7 @@ import pytest
 from server.core.failures import backoff_s, fatal, retryable
 from server.core.jobs import Lease
 from server.core.steps import Step
-from server.usecases import audio, work
+from server.usecases import Refused, audio, videos, work
 from server.usecases.submit import SubmitOptions, submit_url
 from tests.support.fakes import fake_services
 
@@ -208,3 +208,54 @@ def test_audio_enhancement_is_a_job_like_any_other(s, tmp_path):
     state = audio.state(s, token)
     assert state.job["status"] == "completed" and state.output.read_bytes() == b"MEDIA 3 NOISY SPEECH"
     assert [(a["step"], a["outcome"]) for a in s.jobs.attempts] == [("enhance_audio", "succeeded")]
+
+
+def test_a_cancel_that_lands_while_the_step_commits_is_recorded_as_cancelled(s):
+    """The heartbeat has not seen the cancel yet: the fenced advance is what finds it."""
+    token = submit_url(s, "https://example.com/a.mp4", SubmitOptions())
+    [job] = work.claim(s, ("download",), 1)
+
+    def cancelled_at_the_end(ctx):
+        save = download_ok(ctx)
+        videos.cancel(s, token)
+        return save
+    assert run(s, job, {Step.DOWNLOAD: cancelled_at_the_end}) is None
+    assert [(a["outcome"], a["cause"]) for a in s.jobs.attempts] == [("cancelled", "cancelled")]
+    assert s.checkpoints.media(job.video_id) is None
+
+
+def test_a_cancel_that_lands_while_a_failure_is_written_is_recorded_as_cancelled(s):
+    token = submit_url(s, "https://example.com/a.mp4", SubmitOptions())
+    [job] = work.claim(s, ("download",), 1)
+
+    def cancelled_then_failing(ctx):
+        videos.cancel(s, token)
+        raise retryable("network", "connection reset")
+    run(s, job, {Step.DOWNLOAD: cancelled_then_failing})
+    assert [a["outcome"] for a in s.jobs.attempts] == ["cancelled"]
+    assert queue_row(s)["status"] == "cancelled"
+
+
+def test_a_lease_taken_by_another_worker_is_still_recorded_as_lost(s):
+    submit_url(s, "https://example.com/a.mp4", SubmitOptions())
+    [job] = work.claim(s, ("download",), 1)
+
+    def overtaken(ctx):
+        s.jobs.rows[job.id]["lease_owner"] = "another-worker"
+        return download_ok(ctx)
+    run(s, job, {Step.DOWNLOAD: overtaken})
+    assert [(a["outcome"], a["cause"]) for a in s.jobs.attempts] == [("lease_lost", "lease_lost")]
+
+
+def test_cancelling_twice_says_the_job_is_already_cancelled(s):
+    token = submit_url(s, "https://example.com/a.mp4", SubmitOptions())
+    videos.cancel(s, token)
+    with pytest.raises(Refused, match="already cancelled"):
+        videos.cancel(s, token)
+    other = submit_url(s, "https://example.com/b.mp4", SubmitOptions())
+    for step in ("download", "transcribe"):
+        [job] = work.claim(s, (step,), 1)
+        run(s, job)
+    s.jobs.rows[s.videos.job_id(other)]["status"] = "completed"
+    with pytest.raises(Refused, match="already completed"):
+        videos.cancel(s, other)

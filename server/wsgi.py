@@ -1,3 +1,0 @@
-from server import create_app
-
-app = create_app()
