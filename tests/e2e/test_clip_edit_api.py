@@ -8,6 +8,7 @@ import io
 import time
 import zipfile
 
+import pytest
 from werkzeug.http import parse_options_header
 
 from server.adapters.media_probe import probe
@@ -15,6 +16,12 @@ from tests.support import AUTH, copy_to
 
 OPTIONS = {"format": "vertical", "captions": True, "caption_style": {"preset": "bold"},
            "min_clip_s": 2, "max_clip_s": 10, "max_clips": 2}
+
+
+@pytest.fixture
+def app_config(app_config):
+    """This talk lasts seconds: the server allows clips from 1 s."""
+    return {**app_config, "clip_min_s": 1.0}
 
 
 def wait(client, token, done, timeout=600):

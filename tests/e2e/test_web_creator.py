@@ -22,6 +22,12 @@ DEVICES = {"desktop": dict(viewport=DESKTOP),
            "phone": dict(viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)}
 
 
+@pytest.fixture
+def app_config(app_config):
+    """This talk lasts seconds: the server allows clips from 1 s."""
+    return {**app_config, "clip_min_s": 1.0}
+
+
 def checked_view(page, shots: Shots, stage: str) -> None:
     """A screenshot, then axe-core and the sideways-scroll check on the view as it is."""
     shots(page, stage)

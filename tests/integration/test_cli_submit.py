@@ -36,13 +36,13 @@ def test_the_cli_refuses_what_the_api_refuses(clean_db, data_dir, tiny_video, tm
 
 def test_the_cli_queues_a_file_with_its_options(clean_db, data_dir, tiny_video):
     done = cli(clean_db, data_dir, str(tiny_video), "--format", "square", "--no-captions", "--priority", "5",
-               "--caption-style", "headline", "--min-clip-s", "2", "--max-clips", "1", "--topic", "tides")
+               "--caption-style", "headline", "--min-clip-s", "20", "--max-clips", "1", "--topic", "tides")
     assert done.returncode == 0, done.stderr
     token = done.stdout.split("token: ")[1].split()[0]
     assert rows(clean_db, """select v.source_kind, v.title, v.options, q.priority, q.status
                              from videos v join video_processing_queue q on q.video_id = v.id
                              where v.token = %s""", token) == [
-        ("upload", "tiny", {"format": "square", "captions": False, "enhance": False, "min_clip_s": 2,
+        ("upload", "tiny", {"format": "square", "captions": False, "enhance": False, "min_clip_s": 20,
                             "max_clips": 1, "topic": "tides",
                             "caption_style": {"preset": "headline", "size": "large", "highlight": "#F472B6",
                                               "position": "top"}}, 5, "queued")]
