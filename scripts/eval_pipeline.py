@@ -33,6 +33,7 @@ Per talk, and over all talks:
              mid-phrase passes
   topic@1    (offline and openai) a section's title given as `topic`: share of such
              requests whose first clip lies mostly inside that section
+  no topic   the same sections, no topic given: share where the first clip is there anyway
 
 "all" is the mean over the talks (topic@1: over all requests; dup title: the share of talks
 with one). Transcripts are cached per talk, model and decoding setting (`--cache`, default
@@ -176,6 +177,10 @@ def mostly_inside(span: tuple[float, float], manifest: dict, section: int) -> bo
     hi = sections[section + 1]["start_s"] if section + 1 < len(sections) else float("inf")
     a, b = span
     return max(0.0, min(b, hi) - max(a, lo)) > (b - a) / 2
+
+
+def share(hits: Sequence[bool]) -> float | None:
+    return sum(hits) / len(hits) if hits else None
 
 
 def mean(values: Sequence[float | None]) -> float | None:
@@ -382,29 +387,25 @@ def figures(heard: Heard, found: Found) -> dict:
 
 
 def run_each(analyzer, heard: list[Heard], topics: int) -> tuple[list[Found], list[list[bool]]]:
-    """Each talk's clips, and its topic requests (see topic_trials)."""
+    """Each talk's clips, and whether the first clip is in the section asked for when
+    `topics` of its sections' titles are given as the topic (see topic_picks)."""
     found = [run_current(analyzer, h) for h in heard]
-    trials = []
-    for h in heard:
-        def about(topic: str, h: Heard = h) -> Found:
-            return run_current(analyzer, h, topic)
-        trials.append(topic_trials(h, about, topics))
+    trials = [[first_inside(run_current(analyzer, h, h.manifest["sections"][k]["title"]),
+                            h.manifest, k) for k in topic_picks(h.manifest, topics)] for h in heard]
     return found, trials
 
 
-def topic_trials(heard: Heard, run: Callable[[str], Found], count: int) -> list[bool]:
-    """Asks for clips about `count` of the talk's sections, by their titles; True where the
-    first clip lies mostly inside the section asked for."""
-    sections = heard.manifest["sections"]
-    if count <= 0 or len(sections) < 2:
+def topic_picks(manifest: dict, count: int) -> list[int]:
+    """`count` sections spread over the talk (first and last included)."""
+    n = len(manifest["sections"])
+    if count <= 0 or n < 2:
         return []
-    picks = sorted({round(k * (len(sections) - 1) / max(1, count - 1)) for k in range(count)})
-    trials = []
-    for k in picks:
-        first = run(sections[k]["title"]).clips[:1]
-        trials.append(bool(first) and mostly_inside((first[0]["start_s"], first[0]["end_s"]),
-                                                    heard.manifest, k))
-    return trials
+    return sorted({round(k * (n - 1) / max(1, count - 1)) for k in range(count)})
+
+
+def first_inside(found: Found, manifest: dict, section: int) -> bool:
+    first = found.clips[:1]
+    return bool(first) and mostly_inside((first[0]["start_s"], first[0]["end_s"]), manifest, section)
 
 
 def transcript_figures(heard: Heard) -> dict:
@@ -424,7 +425,7 @@ def _f(value: float | None, spec: str = ".2f") -> str:
 def table(rows: list[dict], labels: list[str], markdown: bool) -> str:
     """Per talk and overall: the transcript's figures, then each analyzer's."""
     head = ["talk (min)", "coverage", "WER", "P chance", "analyzer", "clips", "P", "R", "crossing",
-            "on sent.", "titles ok", "dup title", "topic@1"]
+            "on sent.", "titles ok", "dup title", "topic@1", "no topic"]
     lines = []
     for row in rows + [overall(rows, labels)]:
         for n, label in enumerate(labels):
@@ -439,7 +440,7 @@ def table(rows: list[dict], labels: list[str], markdown: bool) -> str:
                 label, _f(r["clips"], ".1f" if row["talk"] == "all" else ".0f"), _f(r["precision"]),
                 _f(r["recall"]), _f(r["crossing"]), _f(r["on_sentences"]), _f(r["titles_ok"]),
                 _f(float(r["dup_titles"]), ".2f" if row["talk"] == "all" else ".0f"),
-                _f(r.get("topic"))])
+                _f(share(r["topic_trials"])), _f(share(r["untold_trials"]))])
     if markdown:
         out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         out += ["| " + " | ".join(line) + " |" for line in lines]
@@ -459,10 +460,10 @@ def overall(rows: list[dict], labels: list[str]) -> dict:
         if not mine:
             continue
         keys = ("clips", "precision", "recall", "crossing", "on_sentences", "titles_ok")
-        merged = {k: mean([m[k] for m in mine]) for k in keys}
+        merged: dict = {k: mean([m[k] for m in mine]) for k in keys}
         merged["dup_titles"] = mean([float(m["dup_titles"]) for m in mine])
-        trials = [t for m in mine for t in m["topic_trials"]]
-        merged["topic"] = sum(trials) / len(trials) if trials else None
+        for key in ("topic_trials", "untold_trials"):
+            merged[key] = [t for m in mine for t in m[key]]
         out["analyzers"][label] = merged
     return out
 
@@ -509,9 +510,10 @@ def main() -> int:
     for label, found in results.items():
         for k, (row, h, f) in enumerate(zip(rows, heard, found)):
             row["analyzers"][label] = {**figures(h, f), "clip_list": f.clips, "notice": f.notice}
-            asked = trials.get(label, [[]] * len(heard))[k]
-            row["analyzers"][label]["topic_trials"] = asked
-            row["analyzers"][label]["topic"] = sum(asked) / len(asked) if asked else None
+            # the same sections, with no topic given: how often the first clip is there anyway
+            untold = [first_inside(f, h.manifest, s) for s in topic_picks(h.manifest, args.topics)]
+            row["analyzers"][label].update(
+                topic_trials=trials[label][k] if label in trials else [], untold_trials=untold)
 
     print(f"\nload average {load()}; transcripts: "
           + ", ".join(f"{r['talk']} {r['timings']['transcribe_s']:.0f} s "

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from scripts.eval_pipeline import (Script, boundary_figures, chance_precision, mostly_inside,
-                                   on_sentences, title_figures, title_ok)
+from scripts.eval_pipeline import (Found, Script, boundary_figures, chance_precision,
+                                   first_inside, mostly_inside, on_sentences, title_figures,
+                                   title_ok, topic_picks)
 
 
 def talk(sections: int = 3, sentences: int = 4) -> dict:
@@ -87,6 +88,16 @@ def test_mostly_inside_is_more_than_half_of_the_clip_in_the_section():
     assert mostly_inside((30.0, 78.0), manifest, 1)       # 38 of 48 s
     assert not mostly_inside((20.0, 58.0), manifest, 1)   # 18 of 38 s
     assert mostly_inside((90.0, 130.0), manifest, 2)      # the last section runs to the end
+
+
+def test_topic_requests_spread_over_the_talk_and_look_at_the_first_clip_only():
+    assert topic_picks(talk(5), 3) == [0, 2, 4]
+    assert topic_picks(talk(2), 3) == [0, 1]
+    assert topic_picks(talk(5), 0) == [] and topic_picks(talk(1), 3) == []
+    found = Found([{"start_s": 80.0, "end_s": 118.0}, {"start_s": 40.0, "end_s": 78.0}], 0.1)
+    assert first_inside(found, talk(), 2)
+    assert not first_inside(found, talk(), 1)
+    assert not first_inside(Found([], 0.1), talk(), 0)
 
 
 CLIP = "Why does the sea have tides? The moon pulls the water towards it, twice a day."
