@@ -251,6 +251,7 @@ def transcribe_all(found: list[dict], talks_dir: Path, cache: Path, cfg) -> list
                            "load": f"{before}-{load()}", "setting": setting}
                 meta.write_text(json.dumps({"transcript": transcript.to_dict(), "timings": timings}),
                                 encoding="utf-8")
+                print(_BAR_LINE_CLEAR if sys.stderr.isatty() else "", end="", file=sys.stderr)
                 print(f"{m['id']:<20} {m['duration_s'] / 60:5.1f} min: downloaded in "
                       f"{download_s:.1f} s, transcribed in {timings['transcribe_s']:.0f} s "
                       f"({timings['transcribe_cpu_s']:.0f} CPU s), load {timings['load']}",
@@ -258,6 +259,9 @@ def transcribe_all(found: list[dict], talks_dir: Path, cache: Path, cfg) -> list
             saved = json.loads(meta.read_text(encoding="utf-8"))
             out.append(Heard(m, media, saved["transcript"], saved["timings"]))
     return out
+
+
+_BAR_LINE_CLEAR = "\r\x1b[K"   # on a terminal, the talk's summary takes the bar's line
 
 
 def _bar(label: str) -> Callable[[float], None]:
