@@ -24,7 +24,6 @@ import os
 import re
 import tempfile
 import time
-import wave
 from functools import lru_cache
 from pathlib import Path
 
@@ -140,20 +139,12 @@ def _whisper():
 def _whisper_words(transcriber, samples: np.ndarray) -> list[tuple[float, float, str]]:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "track.wav"
-        _write_wav(path, samples)
+        sounds.write_wav(path, samples)
         transcript = transcriber.transcribe(path, lambda _: None)
     words = [(w.start, w.end, w.word) for s in transcript.segments for w in s.words]
     odd = [w for _, _, w in words if re.search(r"[\[(]|^\s*(ha|he)+\b", w, re.I)]
     print(f"    whisper wrote {len(words)} words; laughter/applause tokens: {odd or 'none'}")
     return words
-
-
-def _write_wav(path: Path, samples: np.ndarray) -> None:
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(RATE)
-        w.writeframes((np.clip(samples, -1, 1) * 32767).astype(np.int16).tobytes())
 
 
 def delivery() -> None:
@@ -205,7 +196,7 @@ def speed() -> None:
     samples = np.tile(samples, max(1, int(np.ceil(600 * RATE / len(samples)))))[:600 * RATE]
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "ten_minutes.wav"
-        _write_wav(path, samples)
+        sounds.write_wav(path, samples)
         started = time.monotonic()
         analyse(path, Transcript("en", 1.0, 600.0, "x", "x", []))
         seconds = time.monotonic() - started

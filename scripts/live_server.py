@@ -30,6 +30,7 @@ class LiveServer:
     url: str
     port: int
     proc: subprocess.Popen
+    output: str = ""         # what the server printed, once it has stopped
 
     def worker_processes(self) -> list[psutil.Process]:
         """gunicorn's workers (the master's children)."""
@@ -82,10 +83,11 @@ def live_server(data_dir: Path, database_url: str | None = None, **settings: str
                             env=server_env(data_dir, port, database_url, **settings),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
+    server = LiveServer(url, port, proc)
     try:
         wait_healthy(url, proc)
-        yield LiveServer(url, port, proc)
+        yield server
     finally:
-        out = stop(proc)
-    assert proc.returncode == 0, out
+        server.output = stop(proc)
+    assert proc.returncode == 0, server.output
 

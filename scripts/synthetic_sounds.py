@@ -12,7 +12,9 @@ speech from the piper voice the sample talk uses.
 """
 from __future__ import annotations
 
+import wave
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 from scipy.signal import butter, lfilter, resample_poly, sosfilt
@@ -117,3 +119,13 @@ def speech(sentence: str) -> np.ndarray:
     from scripts.make_sample import _speak, _voice
     audio = _speak(sentence)
     return resample_poly(audio, RATE, _voice().config.sample_rate).astype(np.float32)
+
+
+def write_wav(path: Path, samples: np.ndarray) -> Path:
+    """16-bit mono at RATE, clipped to full scale."""
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(RATE)
+        w.writeframes((np.clip(samples, -1, 1) * 32767).astype(np.int16).tobytes())
+    return path

@@ -3,7 +3,6 @@ evaluation: words at WORD_S each, a short pause after every sentence, and Whispe
 segments of a fixed number of words that ignore sentence ends."""
 from __future__ import annotations
 
-from pathlib import Path
 
 
 from server.core.model import Segment, Transcript, Word

@@ -5,8 +5,8 @@ import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
+from tests.support import app_in_thread
 from tests.support.browser import ARGS, CHROMIUM
 
 
@@ -14,13 +14,11 @@ from tests.support.browser import ARGS, CHROMIUM
 def live_server(app):
     """The app on a real port, with a worker processing its jobs."""
     from server.worker import Worker
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     worker = Worker(app.extensions["services"], concurrency=1)
     threading.Thread(target=worker.run_forever, kwargs={"poll_s": 0.3}, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    with app_in_thread(app) as url:
+        yield url
     worker.shutdown(grace_s=10)
-    server.shutdown()
 
 
 @pytest.fixture

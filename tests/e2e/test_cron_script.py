@@ -3,23 +3,19 @@ from __future__ import annotations
 
 import os
 import subprocess
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
-from tests.support import INTERNAL_TOKEN, ROOT
-from tests.support.system_services import free_port
+from scripts.live_server import free_port
+from tests.support import INTERNAL_TOKEN, ROOT, app_in_thread
 
 SCRIPT = ROOT / "scripts" / "cron.sh"
 
 
 @pytest.fixture
 def server_url(app):
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
+    with app_in_thread(app) as url:
+        yield url
 
 
 def cron(url: str, token: str | None) -> subprocess.CompletedProcess:

@@ -4,55 +4,26 @@ live `python -m server serve` (issue 11, items 3, 4 and 6). Each must get a 4xx 
 refuses (NUL, lone surrogates)."""
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 
 import psycopg
 import pytest
 import requests
 
-from tests.support import INTERNAL_TOKEN, ROOT
+from scripts.live_server import live_server
+from tests.support import INTERNAL_TOKEN
 
 JSON = "application/json"
 URL = b'"https://example.com/a.mp4"'
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def live(database_url, tmp_path_factory):
     """One gunicorn for the module, on the session's database."""
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url,
-           "DATA_DIR": str(tmp_path_factory.mktemp("hostile-data")), "BIND": f"127.0.0.1:{port}",
-           "GUNICORN_WORKERS": "1", "GUNICORN_THREADS": "2", "INTERNAL_API_TOKEN": INTERNAL_TOKEN,
-           "ACCESS_LOG": "0", "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT), "ALLOW_PRIVATE_URLS": "1",
-           "RATE_LIMIT_SUBMIT_PER_MIN": "0", "RATE_LIMIT_STATUS_PER_MIN": "0"}
-    proc = subprocess.Popen([sys.executable, "-m", "server", "serve"], env=env, cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if requests.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.2)
-        else:
-            raise AssertionError("gunicorn did not come up")
-        yield base
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=60)
-    assert "Traceback" not in out, out[-3000:]          # no request crashed a view
+    with live_server(tmp_path_factory.mktemp("hostile-data"), database_url,
+                     GUNICORN_WORKERS="1", GUNICORN_THREADS="2",
+                     INTERNAL_API_TOKEN=INTERNAL_TOKEN) as server:
+        yield server.url
+    assert "Traceback" not in server.output, server.output[-3000:]     # no request crashed a view
 
 
 def queued(url) -> int:

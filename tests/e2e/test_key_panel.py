@@ -3,38 +3,23 @@ lists the key's videos, keeps the key across reloads, sends it with its own subm
 opens a listed video, and says so when a key is refused."""
 from __future__ import annotations
 
-import threading
-from pathlib import Path
-
 import pytest
-from playwright.sync_api import expect, sync_playwright
-from werkzeug.serving import make_server
+from playwright.sync_api import expect
 
 from server.usecases import keys
-from tests.support import ROOT
-
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = ROOT / "tests" / "artifacts"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-dev-shm-usage"]
+from tests.support import app_in_thread
+from tests.support.browser import ARTIFACTS
 
 
 @pytest.fixture
 def page_url(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with app_in_thread(app) as url:
+        yield url
 
 
 @pytest.fixture
-def page():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/setup.sh (installs Debian chromium)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-        browser.close()
+def page(browser):
+    yield browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
 
 
 def test_the_key_panel_lists_the_keys_videos(page_url, page, client, services):

@@ -1,14 +1,12 @@
 """The whole pipeline for real: local HTTP download, Whisper, the offline analyzer, ffmpeg."""
 from __future__ import annotations
 
-import re
-import time
-
 import psycopg
 
+from server.adapters.media_probe import probe
 from tests.support import ROOT, copy_to
 from tests.support.pipeline_checks import check_clips, recall, run_through_api, words
-from server.adapters.media_probe import probe
+
 
 def test_sample_talk_end_to_end(client, services, clean_db, media_server, media_dir, sample_video):
     body = run_through_api(client, media_server.url(copy_to(media_dir, sample_video)))

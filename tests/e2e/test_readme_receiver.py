@@ -11,9 +11,9 @@ import time
 import requests
 
 from server.core import webhooks
+from scripts.live_server import free_port
 from server.core.keys import new_webhook_secret
 from tests.support import ROOT
-from tests.support.system_services import free_port
 
 
 def test_the_readme_receiver_verifies_and_deduplicates(tmp_path):

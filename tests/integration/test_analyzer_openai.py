@@ -182,7 +182,7 @@ def test_client_errors_fail_the_job(fake):
 
 def test_validator_names_the_problem():
     good = {"clips": [{"start_sentence": 1, "end_sentence": 2, "title": "t", "hook": "h",
-                       "reason": "r", "score": 50}]}
+                       "reason": "r", "score": 50, "on_topic": False}]}
     validate(good, CLIP_REFINEMENT)
     cases = [({"clips": [{**good["clips"][0], "score": 101}]}, "score must be <= 100"),
              ({"clips": [{**good["clips"][0], "extra": 1}]}, "unexpected field"),

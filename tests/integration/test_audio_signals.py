@@ -4,8 +4,6 @@ depend on the recording level."""
 from __future__ import annotations
 
 import subprocess
-import wave
-from pathlib import Path
 
 import imageio_ffmpeg
 import numpy as np
@@ -16,15 +14,6 @@ from server.analysis.audio import CHUNK_FRAMES, HOP, analyse, from_samples
 from server.core.model import ClipBounds, Classification, Segment, Transcript, Word
 
 RATE = sounds.RATE
-
-
-def write_wav(path: Path, samples: np.ndarray) -> Path:
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(RATE)
-        w.writeframes((np.clip(samples, -1, 1) * 32767).astype(np.int16).tobytes())
-    return path
 
 
 def empty_transcript(seconds: float) -> Transcript:
@@ -39,7 +28,7 @@ def test_the_streamed_soundtrack_matches_the_samples(tmp_path):
              np.zeros(RATE * 20, dtype=np.float32)]
     samples = np.concatenate(parts)
     assert len(samples) > CHUNK_FRAMES * HOP
-    path = write_wav(tmp_path / "a.wav", samples)
+    path = sounds.write_wav(tmp_path / "a.wav", samples)
     streamed = analyse(path, empty_transcript(len(samples) / RATE))
     quantised = np.round(np.clip(samples, -1, 1) * 32767) / 32768   # what the file holds
     direct = from_samples(quantised, [])
@@ -105,7 +94,7 @@ def test_applause_after_a_passage_raises_its_score_and_is_named_in_its_reason(sp
     analyzer = OfflineAnalyzer()
     bounds = ClipBounds(min_s=15, max_s=60, max_clips=3)
     heard = analyzer.find_clips(transcript, Classification("lecture", 0.9), bounds,
-                                lambda _: None, write_wav(tmp_path / "talk.wav", samples))
+                                lambda _: None, sounds.write_wav(tmp_path / "talk.wav", samples))
     read = analyzer.find_clips(transcript, Classification("lecture", 0.9), bounds,
                                lambda _: None)
     assert [e["kind"] for e in heard.raw["audio"]["events"]] == ["applause"]
@@ -122,7 +111,7 @@ def test_the_recording_level_does_not_change_a_score(spoken_talk, tmp_path):
     samples, transcript, _ = spoken_talk
     analyzer = OfflineAnalyzer()
     results = [analyzer.find_clips(transcript, Classification("lecture", 0.9), ClipBounds(),
-                                   lambda _: None, write_wav(tmp_path / f"{gain}.wav",
+                                   lambda _: None, sounds.write_wav(tmp_path / f"{gain}.wav",
                                                              samples * 10 ** (gain / 20)))
                for gain in (0, -18)]
     assert [(c.start_s, c.score, c.reason) for c in results[0].clips] == \

@@ -4,11 +4,9 @@ retries with the same webhook-id, the address check at connect time, and a worke
 mid-delivery."""
 from __future__ import annotations
 
-import os
 import signal
 import threading
 
-import psycopg
 import pytest
 
 from server.api.presenters import status_out
