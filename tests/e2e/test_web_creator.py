@@ -160,6 +160,10 @@ def test_phones_keyboards_and_the_api_page(live_server, browser, tiny_video):
     assert axe_violations(page) == []
 
     zone = page.locator("#drop-zone")
+    # A listener from here on has Chromium intercept file choosers before the first key is
+    # pressed; enabled only inside expect_file_chooser, the interception can lose the race
+    # with the key on a loaded machine.
+    page.on("filechooser", lambda chooser: None)
     for key in ("Enter", " "):
         zone.focus()
         with page.expect_file_chooser() as chooser:
