@@ -84,7 +84,7 @@ def _draw(bars: dict, row: Row) -> None:
 def _print_result(s: Services, token: str) -> None:
     state = videos.status(s, token)
     row = state.job
-    print(f"\n{row['title'] or 'video'}: {row['duration_s']:.0f} s, language {row['language']}, "
+    print(f"\n{row['title'] or 'video'}: {row['duration_s']:.0f} s, language {row['language'] or 'none heard'}, "
           f"content type {row['content_type']} ({row['content_confidence']:.2f})")
     if not state.clips:
         print("no clips found")

@@ -35,6 +35,13 @@ def fit_title(text: str, limit: int = TITLE_MAX) -> str:
     and if too long, its longest opening run of clauses that fits (preferring
     TITLE_PREFERRED), else its longest run of whole words. Never ends in an ellipsis, a
     comma or a dangling "and"."""
+    return _fit(text, limit)[0]
+
+
+def _fit(text: str, limit: int = TITLE_MAX) -> tuple[str, bool]:
+    """fit_title's headline, and whether it reads as a phrase: the whole sentence or a run
+    of its clauses (False: cut between two words that belong together)."""
+    phrase = True
     text = _LEADING.sub("", " ".join(text.split())).strip()
     text = re.sub(r"(?:\.\.\.|…)+$", "", text).rstrip(" ,;:-–—.")
     if len(text) > limit:
@@ -49,9 +56,9 @@ def fit_title(text: str, limit: int = TITLE_MAX) -> str:
         if short or good:
             text = (short or good)[-1]
         else:
-            text = text[:limit + 1].rsplit(" ", 1)[0]
+            text, phrase = text[:limit + 1].rsplit(" ", 1)[0], False
         text = _drop_dangling_end(text)
-    return text[:1].upper() + text[1:]
+    return text[:1].upper() + text[1:], phrase
 
 
 def _drop_dangling_end(text: str) -> str:
@@ -79,10 +86,14 @@ def headline(sentences: list[Sentence], vectors: np.ndarray, terms: list[str],
     if isinstance(question, str) and assessment.signals.get("question_answer", 0) >= 0.5:
         options.append(question)
     options += [sentences[k].text for k in _representative(sentences, vectors, terms)]
-    for option in options:
-        title = fit_title(option)
-        if len(title.split()) >= MIN_TITLE_WORDS and title.lower() not in taken:
-            return title
+    fitted = [_fit(option) for option in options]
+    # A sentence that fits whole, or at a clause, before one cut between two words: "The
+    # scientists who watch volcanoes are listening for those early" reads as cut off.
+    for phrases_only in (True, False):
+        for title, phrase in fitted:
+            if (phrase or not phrases_only) and len(title.split()) >= MIN_TITLE_WORDS \
+                    and title.lower() not in taken:
+                return title
     label = fit_title(" and ".join(terms[:2])) if terms else fit_title(sentences[0].text)
     return label if label.lower() not in taken else fit_title(" ".join(terms) or label)
 

@@ -59,6 +59,18 @@ def test_headline_prefers_the_question_the_clip_answers_and_avoids_taken_titles(
     assert other and other != "Why does sourdough taste sour?" and len(other) <= TITLE_MAX
 
 
+def test_headline_takes_a_sentence_that_fits_whole_before_one_cut_between_words():
+    long = ("The scientists who watch volcanoes are listening for those early warning signals "
+            "that come up from deep inside the mountain weeks ahead.")
+    sentences, vectors = _clip([long, "Small tremors grow more frequent before an eruption."])
+    vectors = np.vstack([np.ones(8), np.ones(8) * 0.5 + np.eye(8)[0]])   # the long one is central
+    title = headline(sentences, vectors, [], Assessment({}, {}), set())
+    assert title == "Small tremors grow more frequent before an eruption"
+    only_long, v = _clip([long])
+    cut = headline(only_long, v, [], Assessment({}, {}), set())        # nothing better: cut it
+    assert cut.startswith("The scientists who watch volcanoes") and len(cut) <= TITLE_MAX
+
+
 def test_reasons_name_the_subject_and_the_signals_that_scored():
     found = Assessment(
         {"question_answer": 0.9, "concrete": 1.0, "story": 0.8, "voice": 0.7, "reaction": 1.0},
