@@ -140,7 +140,8 @@ def fix_a_clip(tmp: Path, fmt: str) -> None:
     clips.rerender(s, token, clips.ClipEdit(clip["clip_index"], clip["start_s"], words[-4]["end"]))
 
     def rendered() -> bool:
-        latest = clips.latest_renders(s.jobs.clip_renders(state.job["video_id"]))[clip["clip_index"]]
+        vid = state.job["video_id"]
+        latest = clips.latest_renders(s.jobs.clip_renders_of_videos([vid])[vid])[clip["clip_index"]]
         return latest["status"] in ("completed", "failed")
     fix = until(rendered)
     worker.shutdown(5)
