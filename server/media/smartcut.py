@@ -2,8 +2,8 @@
 
 Only the frames from the cut to the first keyframe (the head) and from the last keyframe
 to the end (the tail) are re-encoded; the whole GOPs between are copied packet for packet.
-Two ffmpeg runs per clip: one encodes head, tail, audio and thumbnail at once, the other
-joins.
+Three ffmpeg runs per clip: one encodes head, tail and thumbnail while another encodes the
+audio, and a last one joins.
 The three pieces are joined as MPEG-TS, whose H.264 stream carries its parameter sets
 in-band, so the re-encoded pieces and the copied ones each decode with their own.
 Anything the copy cannot handle exactly (not H.264, not 4:2:0, open GOPs) gets a full
@@ -99,9 +99,10 @@ def plan_pieces(w: CutWindow, workdir: Path, copy: bool = True) -> list[Piece]:
 
 def render_landscape(src: Path, w: CutWindow, pieces: list[Piece], audio_wav: Path, audio_codec: list[str],
                      out: Path, thumb: Path, workdir: Path, threads: int = 0) -> None:
-    """One ffmpeg run encodes the pieces that need it, the audio and the thumbnail (each in
-    its own thread of that run) while the copied GOPs are written here; a second run joins
-    the pieces and the audio without touching either."""
+    """One ffmpeg run encodes the pieces that need it and the thumbnail, another the audio,
+    both at once, while the copied GOPs are written here; a last run joins the pieces and
+    the audio without touching either. (In one run, ffmpeg 9 encoded the AAC and the video
+    one after the other: 1.09 s against 0.86 s for a 30 s clip with a 2 s tail.)"""
     inputs: list[str] = []
     outputs: list[str] = []
     encoded = [p for p in pieces if p.frames]
@@ -115,13 +116,15 @@ def render_landscape(src: Path, w: CutWindow, pieces: list[Piece], audio_wav: Pa
                     "-fps_mode", "passthrough", "-an", "-f", "mpegts", str(p.path)]
     n = len(encoded)
     audio = workdir / "audio.m4a"
-    inputs += ["-i", str(audio_wav), "-noautorotate", "-ss", f"{w.first_pts + w.duration / 3:.6f}", "-i", str(src)]
-    outputs += ["-map", f"{n}:a:0", *audio_codec, str(audio),
-                "-map", f"{n + 1}:v:0", "-vf", THUMB_SCALE, *THUMB_JPEG, str(thumb)]
-    with ThreadPoolExecutor(1) as pool:
+    inputs += ["-noautorotate", "-ss", f"{w.first_pts + w.duration / 3:.6f}", "-i", str(src)]
+    outputs += ["-map", f"{n}:v:0", "-vf", THUMB_SCALE, *THUMB_JPEG, str(thumb)]
+    with ThreadPoolExecutor(2) as pool:
+        encoding_audio = pool.submit(run, ["-loglevel", "error", "-i", str(audio_wav), "-map", "0:a:0",
+                                           *audio_codec, str(audio)])
         copies = [pool.submit(_copy_gops, src, p.start, p.end, p.copied_frames, p.path)
                   for p in pieces if not p.frames]
         run(["-loglevel", "error", *inputs, *outputs])
+        encoding_audio.result()
         for c in copies:
             c.result()
     listing = workdir / "pieces.txt"
