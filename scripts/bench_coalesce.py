@@ -86,7 +86,9 @@ def main() -> None:
                               from video_processing_queue"""
                 while True:
                     with psycopg.connect(db_url) as c:
-                        passed, failed = c.execute(done_sql).fetchone()
+                        counts = c.execute(done_sql).fetchone()
+                    assert counts is not None                # an aggregate always returns a row
+                    passed, failed = counts
                     print(f"\r{passed}/{args.submissions} past transcribe", end="", flush=True)
                     if passed >= args.submissions or time.monotonic() - started > args.timeout:
                         break

@@ -19,11 +19,11 @@ from __future__ import annotations
 import os
 import sys
 import time
+from importlib.metadata import version
 from pathlib import Path
 
 import cv2
 import numpy as np
-import skimage
 from skimage import data
 
 W, H = 480, 270
@@ -127,7 +127,7 @@ CASES = [("frontal, 25% of width", 0.25, 0, 1.0), ("frontal, 12%", 0.12, 0, 1.0)
 
 
 def main() -> None:
-    print(f"load {os.getloadavg()[0]:.2f}, opencv {cv2.__version__}, skimage {skimage.__version__}")
+    print(f"load {os.getloadavg()[0]:.2f}, opencv {cv2.getVersionString()}, skimage {version('scikit-image')}")
     wanted = set(sys.argv[1:]) or {"haar", "profile", "lbp", "mediapipe"}
     detectors = {}
     if "haar" in wanted:

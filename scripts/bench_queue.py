@@ -18,6 +18,11 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:      # the server is imported in the worker process, after its environment is set
+    from server.core.jobs import Job
+    from server.services import Services
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,10 +39,11 @@ def worker_process(db_url: str, data_dir: str, concurrency: int, go, done, out) 
     latencies: list[float] = []
     real_claim = work.claim
 
-    def timed_claim(services, steps, limit, *args, **kwargs):
+    def timed_claim(s: Services, steps: tuple[str, ...], limit: int,
+                    job_id: int | None = None) -> list[Job]:
         t = time.perf_counter()
         try:
-            return real_claim(services, steps, limit, *args, **kwargs)
+            return real_claim(s, steps, limit, job_id)
         finally:
             if limit > 0:        # a worker with no free slot asks for nothing
                 latencies.append(time.perf_counter() - t)
@@ -70,7 +76,9 @@ def enqueue(db_url: str, n: int) -> None:
 def completed(db_url: str) -> int:
     import psycopg
     with psycopg.connect(db_url) as c:
-        return c.execute("select count(*) from video_processing_queue where status = 'completed'").fetchone()[0]
+        row = c.execute("select count(*) from video_processing_queue where status = 'completed'").fetchone()
+        assert row is not None                          # an aggregate always returns a row
+        return row[0]
 
 
 def run_once(db_url: str, data_dir: str, jobs: int, processes: int, concurrency: int) -> None:
@@ -113,12 +121,17 @@ def show_plan(db_url: str) -> None:
         c.execute("""insert into video_processing_queue (video_id)
                      select id from videos where token like 'new-%' """)
         c.execute("vacuum analyze video_processing_queue")
-        total = c.execute("select count(*) from video_processing_queue").fetchone()[0]
+        row = c.execute("select count(*) from video_processing_queue").fetchone()
+        assert row is not None
+        total = row[0]
         print(f"\nclaim plan with {total:,} rows in the queue ({total - 50:,} finished), "
               f"the claim statement the queue store sends (server/db/queries.sql), rolled back:")
         from server.db import load_queries
+        from server.usecases.work import REUSABLE
+        # The parameters work.claim hands the store (server/db/jobs.py PgJobs.claim).
         params = {"steps": ["download", "transcribe"], "limit": 4, "lease_s": 30.0, "job_id": None,
-                  "lease_steps": ["download", "transcribe"], "lease_secs": [30.0, 30.0]}
+                  "lease_steps": ["download", "transcribe"], "lease_secs": [30.0, 30.0],
+                  "coalesce_steps": [str(step) for step in REUSABLE]}
         with c.transaction(force_rollback=True):
             for (line,) in c.execute("explain (analyze, buffers, costs off) " + load_queries()["claim"],
                                      params):

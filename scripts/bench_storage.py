@@ -39,6 +39,7 @@ def main() -> int:
     args = ap.parse_args()
     child = subprocess.Popen([sys.executable, "-c", CHILD.format(key=KEY)], cwd=ROOT,
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert child.stdin is not None and child.stdout is not None   # both piped above
     url = child.stdout.readline().strip()
     try:
         with tempfile.TemporaryDirectory() as tmp:

@@ -48,6 +48,7 @@ def history(videos: int, tmp: Path) -> None:
         t0 = time.perf_counter()
         body = client.get("/public/video/statuses?tokens=" + ",".join(tokens)).json
         batch.append(time.perf_counter() - t0)
+        assert body is not None, "the batch status answer is not JSON"
         assert len(body["videos"]) == videos
     print(f"history of {videos} videos ({load()}):")
     print(f"  {videos} status requests   {min(one_by_one) * 1000:8.1f} ms (best of 5), {videos} requests "
@@ -83,6 +84,7 @@ def archive(clips: int, clip_mb: int, tmp: Path) -> None:
     secs = time.perf_counter() - t0
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
+    assert first is not None, "the zip stream yielded nothing"
     print(f"  streamed             first byte {first * 1000:7.1f} ms, {total / secs:7.1f} MiB/s, "
           f"peak heap {peak / (1 << 20):7.1f} MiB")
 

@@ -48,7 +48,8 @@ def all_sentences() -> list[str]:
 def build_track(rng: np.random.Generator, sentences: list[str], noisy: bool, count: int = 16):
     """(samples, truth [(kind, start, end)], words [(start, end, text)])."""
     parts: list[np.ndarray] = [np.zeros(RATE // 2, dtype=np.float32)]
-    truth, words = [], []
+    truth: list[tuple[str, float, float]] = []
+    words: list[tuple[float, float, str]] = []
     at = len(parts[0]) / RATE
     picks = rng.choice(len(sentences), size=count, replace=False)
     inserts = ["laughter", "applause", "noise", "music"] * 2 + ["pause"] * (count - 8)
@@ -82,7 +83,8 @@ def build_track(rng: np.random.Generator, sentences: list[str], noisy: bool, cou
     return samples.astype(np.float32), truth, words
 
 
-def _timed_words(sentence: str, start: float, seconds: float, out: list) -> None:
+def _timed_words(sentence: str, start: float, seconds: float,
+                 out: list[tuple[float, float, str]]) -> None:
     tokens = sentence.split()
     step = seconds / len(tokens)
     out += [(start + k * step, start + (k + 1) * step, t) for k, t in enumerate(tokens)]
@@ -166,8 +168,9 @@ def delivery() -> None:
         return (resample_poly(audio, RATE, _voice().config.sample_rate) * 0.5).astype(np.float32)
 
     def passage(loud: int | None, fast: int | None, overall_db: float):
-        parts, sentences, at = [], [], 0.3
-        parts.append(np.zeros(int(0.3 * RATE), dtype=np.float32))
+        parts: list[np.ndarray] = [np.zeros(int(0.3 * RATE), dtype=np.float32)]
+        sentences: list[Sentence] = []
+        at = 0.3
         for k, text in enumerate(texts):
             audio = say(text, 0.65 if k == fast else 1.0) * 10 ** ((8.0 if k == loud else 0.0) / 20)
             tokens = text.split()

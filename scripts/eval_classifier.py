@@ -21,6 +21,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from server.core.ports import Analyzer
+
 PASSAGES = Path(__file__).resolve().parent / "samples" / "passages"
 SETS = ("dev", "heldout")
 
@@ -44,7 +46,7 @@ def load_passages(name: str) -> list[Passage]:
     return passages
 
 
-def evaluate(analyzer, passages: list[Passage]) -> tuple[float, Counter]:
+def evaluate(analyzer: Analyzer, passages: list[Passage]) -> tuple[float, Counter]:
     """(accuracy, Counter of (true, predicted) pairs that disagree)."""
     from scripts.synthetic_transcript import make_transcript
     confusions: Counter = Counter()
@@ -61,7 +63,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.parse_args()
     from server.adapters.analyzer_offline import OfflineAnalyzer
-    analyzers = {"offline": OfflineAnalyzer()}
+    analyzers: dict[str, Analyzer] = {"offline": OfflineAnalyzer()}
     if os.environ.get("OPENAI_API_KEY"):
         from server.adapters.analyzer_openai import OpenAIAnalyzer
         from server.settings import Settings

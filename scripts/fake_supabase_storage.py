@@ -219,7 +219,7 @@ class FakeStorage:
                         name, _, value = pair.strip().partition(" ")
                         meta[name] = base64.b64decode(value).decode() if value else ""
                     bucket, length = meta.get("bucketName"), int(self.headers.get("Upload-Length") or -1)
-                    if bucket not in fake.buckets:
+                    if bucket is None or bucket not in fake.buckets:
                         return self._error(400, "Bucket not found", "Bucket not found", code=404)
                     if length > fake.buckets[bucket]["size_limit"]:
                         return self._error(413, "Payload too large",

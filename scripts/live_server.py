@@ -41,7 +41,8 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout_s: float = 120.0) -> 
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise AssertionError(f"the server exited with {proc.returncode}:\n{proc.stdout.read()}")
+            output = proc.stdout.read() if proc.stdout else ""
+            raise AssertionError(f"the server exited with {proc.returncode}:\n{output}")
         try:
             if requests.get(url + "/healthz", timeout=2).status_code == 200:
                 return

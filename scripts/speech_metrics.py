@@ -54,7 +54,7 @@ def talk_errors(manifest: dict, transcript: Transcript) -> tuple[Errors, dict[st
     words = [(w.start + w.end) / 2 for s in transcript.segments for w in s.words]
     texts = [w.word for s in transcript.segments for w in s.words]
     sections = manifest["sections"]
-    overall, by_language = Errors(), {}
+    overall, by_language = Errors(), dict[str, Errors]()
     for n, sec in enumerate(sections):
         lo = sec["start_s"] - 0.5
         hi = sections[n + 1]["start_s"] - 0.5 if n + 1 < len(sections) else float("inf")

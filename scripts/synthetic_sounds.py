@@ -61,8 +61,10 @@ def laughter(bursts: int = 7, rate_hz: float = 5.0, rms_db: float = -22.0,
             pulses[int(t)] = 1.0
             t += RATE / f0 * (1 + rng.normal(0, 0.02))
         glottal = lfilter([1.0], [1, -1.9, 0.905], pulses)        # soft glottal shape
-        vowel = sum(_resonator(glottal, f, bw) * g
-                    for f, bw, g in ((800, 90, 1.0), (1250, 110, 0.6), (2600, 160, 0.25)))
+        # Started from zeros rather than sum()'s 0 so the result is typed as an array.
+        vowel: np.ndarray = sum((_resonator(glottal, f, bw) * g
+                                 for f, bw, g in ((800, 90, 1.0), (1250, 110, 0.6), (2600, 160, 0.25))),
+                                np.zeros(voiced_n))
         vowel = vowel / (np.abs(vowel).max() or 1.0)
         vowel += _band(rng.normal(size=voiced_n), 300, 4000) * 0.08   # breathiness
         vowel *= np.hanning(voiced_n) ** 0.5

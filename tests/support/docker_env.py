@@ -12,14 +12,15 @@ checking files a deployer passes to Docker):
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
 
 class EnvFileError(ValueError):
     """Docker would refuse the file."""
 
 
-def parse_docker_env_file(text: str, environ: dict[str, str] | None = None) -> dict[str, str]:
-    environ = os.environ if environ is None else environ
+def parse_docker_env_file(text: str, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    env: Mapping[str, str] = os.environ if environ is None else environ
     text = text.removeprefix("\ufeff")
     out: dict[str, str] = {}
     for number, raw in enumerate(text.splitlines(), 1):
@@ -33,6 +34,6 @@ def parse_docker_env_file(text: str, environ: dict[str, str] | None = None) -> d
             raise EnvFileError(f"line {number}: variable {name!r} contains whitespace")
         if has_value:
             out[name] = value
-        elif name in environ:
-            out[name] = environ[name]
+        elif name in env:
+            out[name] = env[name]
     return out

@@ -616,6 +616,10 @@ class FakeStorage:
     def url(self, key):
         return "/files/" + key
 
+    def urls(self, keys):
+        # The port's contract: objects that are not stored are left out.
+        return {key: self.url(key) for key in keys if (self.root / key).is_file()}
+
     def delete_prefix(self, prefix):
         shutil.rmtree(self.root / prefix, ignore_errors=True)
 

@@ -32,6 +32,7 @@ def _frames(src: Path, w: CutWindow, every_s: float = 0.0):
     with av.open(str(src)) as c:
         v = c.streams.video[0]
         v.thread_type = "AUTO"
+        assert v.time_base is not None                  # a demuxed video stream has one
         c.seek(int(w.first_pts / float(v.time_base)), stream=v, backward=True)
         for frame in c.decode(v):
             if frame.time is None or frame.time < w.first_pts - eps:

@@ -28,9 +28,11 @@ def enqueue_noop_jobs(db_url, n, *, max_attempts=5, priority=0) -> list[str]:
     with psycopg.connect(db_url) as c:
         for i in range(n):
             token = f"noop-{time.monotonic_ns()}-{i}"
-            vid = c.execute("""insert into videos (token, source_kind, source_url, source_fingerprint)
+            row = c.execute("""insert into videos (token, source_kind, source_url, source_fingerprint)
                                values (%s, 'url', %s, %s) returning id""",
-                            (token, f"http://example.invalid/{token}", token)).fetchone()[0]
+                            (token, f"http://example.invalid/{token}", token)).fetchone()
+            assert row is not None                      # `returning` gives the inserted row
+            vid = row[0]
             c.execute("""insert into video_processing_queue (video_id, max_attempts, priority)
                          values (%s, %s, %s)""", (vid, max_attempts, priority))
             tokens.append(token)

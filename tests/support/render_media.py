@@ -3,6 +3,7 @@ a known instant, and a real photograph of a face moves across the frame."""
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import av
@@ -19,6 +20,7 @@ def write_video(frames, size: tuple[int, int], fps: int, out: Path, codec: list[
                              "-s", f"{size[0]}x{size[1]}", "-r", str(fps), "-i", "-",
                              "-f", "lavfi", "-i", audio, *codec, "-c:a", "aac", "-shortest", str(out)],
                             stdin=subprocess.PIPE)
+    assert proc.stdin is not None
     for f in frames:
         proc.stdin.write(np.ascontiguousarray(f).tobytes())
     proc.stdin.close()
@@ -69,7 +71,7 @@ def beep_onset(path: Path) -> float:
     return float(hop[np.argmax(level > level.max() / 4)] / rate)
 
 
-def moving_face_video(out: Path, seconds: float = 4.0, fps: int = 15, moving: bool = True) -> tuple[Path, callable]:
+def moving_face_video(out: Path, seconds: float = 4.0, fps: int = 15, moving: bool = True) -> tuple[Path, Callable[[float], float]]:
     """The astronaut's face (skimage.data) over a grey 960x540 frame, moving from left to
     right (or still in the centre). Returns the file and face_x(t), the face centre in pixels."""
     from skimage.data import astronaut
