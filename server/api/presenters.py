@@ -1,7 +1,7 @@
 """A video's state as the status response model clients see."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from urllib.parse import urlencode
 
@@ -41,14 +41,28 @@ def steps_out(row: Row, runs: list[Row]) -> list[StepOut]:
     return view
 
 
-def _outputs(outputs: dict, storage: Storage, base_url: str) -> dict[str, Any]:
+Sign = Callable[[str], str]
+_SIDECARS = ("srt", "vtt", "manifest")
+
+
+def _signer(storage: Storage, clips: list[Row]) -> Sign:
+    """The URLs of every file of a response, signed in one request (a remote store answers
+    each request it gets: five per clip, one by one); a key the batch left out is signed
+    alone."""
+    keys = [k for c in clips for k in (c["video_key"], c["thumbnail_key"],
+                                       *((c.get("outputs") or {}).get(s) for s in _SIDECARS)) if k]
+    signed = storage.urls(keys) if keys else {}
+    return lambda key: signed.get(key) or storage.url(key)
+
+
+def _outputs(outputs: dict, sign: Sign, base_url: str) -> dict[str, Any]:
     """How the clip was rendered, and the URLs of its caption files and manifest."""
     view: dict[str, Any] = {k: outputs[k] for k in ("format", "method", "captions", "captions_burned_in",
                                                     "enhanced") if k in outputs}
     if outputs.get("caption_style"):
         view["caption_style"] = CaptionStyleOut(**{"preset": None, **outputs["caption_style"]})
     for kind, name in (("srt", "srt_url"), ("vtt", "vtt_url"), ("manifest", "manifest_url")):
-        view[name] = absolute(base_url, storage.url(outputs[kind])) if outputs.get(kind) else None
+        view[name] = absolute(base_url, sign(outputs[kind])) if outputs.get(kind) else None
     return view
 
 
@@ -74,10 +88,10 @@ def render_out(r: Row) -> RenderJobOut:
                         finished_at=r["finished_at"].isoformat() if r["finished_at"] else None)
 
 
-def clip_out(c: Row, storage: Storage, base_url: str, token: str = "",
+def clip_out(c: Row, sign: Sign, base_url: str, token: str = "",
              render: Row | None = None) -> ClipOut:
     def url(key: str | None) -> str | None:
-        return absolute(base_url, storage.url(key)) if key else None
+        return absolute(base_url, sign(key)) if key else None
     extra: dict[str, Any] = {}
     if c["video_key"] and token:
         extra["downloads"] = _downloads(c, token, base_url)
@@ -87,7 +101,7 @@ def clip_out(c: Row, storage: Storage, base_url: str, token: str = "",
                    duration_s=round(c["end_s"] - c["start_s"], 3), title=c["title"],
                    reason=c["reason"], hook=c["hook"], score=round(float(c["score"]), 1),
                    url=url(c["video_key"]), thumbnail_url=url(c["thumbnail_key"]),
-                   **_outputs(c.get("outputs") or {}, storage, base_url), **extra)
+                   **_outputs(c.get("outputs") or {}, sign, base_url), **extra)
 
 
 def overall_progress(pipeline_step: str, progress: float) -> float:
@@ -146,7 +160,8 @@ def status_out(state: VideoState, storage: Storage, base_url: str) -> StatusOut:
     if state.clips or row.get("clips_searched"):
         # once the clips are searched the list is there, empty when none were found
         renders = latest_renders(state.renders)
-        extra["clips"] = [clip_out(c, storage, base_url, row["token"], renders.get(c["clip_index"]))
+        sign = _signer(storage, state.clips)
+        extra["clips"] = [clip_out(c, sign, base_url, row["token"], renders.get(c["clip_index"]))
                           for c in state.clips]
     if row.get("clip_notice"):
         extra["notice"] = row["clip_notice"]

@@ -45,7 +45,7 @@ class Storage(Protocol):
     def put(self, key: str, src: Path, content_type: str) -> None: ...
     def local_path(self, key: str) -> Path: ...          # a readable local file (cached if remote)
     def url(self, key: str) -> str: ...                  # what clients fetch
-    def urls(self, keys: Sequence[str]) -> dict[str, str]: ...   # many at once; missing objects left out
+    def urls(self, keys: Sequence[str]) -> dict[str, str]: ...   # many at once; one it cannot sign may be left out
     def delete_prefix(self, prefix: str) -> None: ...
 
 

@@ -12,8 +12,19 @@ from server.usecases.videos import VideoState
 
 
 class Storage:
+    """Counts what it is asked to sign, as a remote store would answer each request."""
+
+    def __init__(self, leaves_out: tuple[str, ...] = ()):
+        self.requests: list[list[str]] = []
+        self.leaves_out = leaves_out
+
     def url(self, key):
+        self.requests.append([key])
         return "/public/media/" + key
+
+    def urls(self, keys):
+        self.requests.append(list(keys))
+        return {k: "/public/media/" + k for k in keys if k not in self.leaves_out}
 
 
 def job_row(**over):
@@ -96,3 +107,19 @@ def test_a_brief_counts_finished_steps_whole():
            "rendering": 0, "created_at": now, "finished_at": None}
     assert brief_out(row).overall_progress == 0.5          # two of five done, the third half done
     assert brief_out({**row, "status": "completed", "pipeline_step": "done", "progress": 0}).overall_progress == 1
+
+
+def test_every_file_of_a_status_is_signed_in_one_request():
+    clips = [{**clip_row(srt=f"videos/t/clips/0{i}.srt", vtt=f"videos/t/clips/0{i}.vtt",
+                         manifest=f"videos/t/clips/0{i}.json"), "clip_index": i,
+              "video_key": f"videos/t/clips/0{i}.mp4", "thumbnail_key": f"videos/t/clips/0{i}.jpg"}
+             for i in range(3)]
+    storage = Storage()
+    body = status_out(VideoState(job_row(), [], clips), storage, "http://h").model_dump(mode="json")
+    assert len(storage.requests) == 1 and len(storage.requests[0]) == 15
+    assert [c["vtt_url"] for c in body["clips"]] == [f"http://h/public/media/videos/t/clips/0{i}.vtt"
+                                                      for i in range(3)]
+    missing = Storage(leaves_out=("videos/t/clips/01.jpg",))       # the batch left one out
+    body = status_out(VideoState(job_row(), [], clips), missing, "http://h").model_dump(mode="json")
+    assert missing.requests[1:] == [["videos/t/clips/01.jpg"]]
+    assert body["clips"][1]["thumbnail_url"] == "http://h/public/media/videos/t/clips/01.jpg"
