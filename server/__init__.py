@@ -9,7 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 from server.settings import Settings
 from server.db import Database, resolve_database_url
-from server.db.migrate import migrate
+from server.db.migrate import migrate_when_reachable
 from server.logs import setup_logging
 from server.services import Services
 
@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 def open_services(cfg: Settings, *, run_migrations: bool = True) -> Services:
     url = resolve_database_url(cfg.database_url, cfg.data_dir)
     if run_migrations:
-        migrate(url)
+        migrate_when_reachable(url, cfg.db_startup_wait_s)
     db = Database(url, pool_size=cfg.db_pool_size, transaction_pooler=cfg.db_transaction_pooler)
     return Services(cfg, db)
 

@@ -24,9 +24,10 @@ def cmd_serve(args) -> int:
 
 def cmd_migrate(args) -> int:
     from server.db import resolve_database_url
-    from server.db.migrate import migrate
+    from server.db.migrate import migrate_when_reachable
     cfg = load_settings()
-    applied = migrate(resolve_database_url(cfg.database_url, cfg.data_dir))
+    applied = migrate_when_reachable(resolve_database_url(cfg.database_url, cfg.data_dir),
+                                     cfg.db_startup_wait_s)
     print(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else ""))
     return 0
 

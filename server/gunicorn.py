@@ -21,11 +21,13 @@ control_socket_disable = True
 
 
 def on_starting(server):
-    """Start the embedded Postgres (DATABASE_URL unset) once, in the master, before any
-    worker forks: the workers then find it running instead of all creating it at once."""
-    if not _s.database_url:
-        from server.db import resolve_database_url
-        resolve_database_url(_s.database_url, _s.data_dir)
+    """Start the embedded Postgres (DATABASE_URL unset) once, in the master, and migrate,
+    waiting for a database that is not up yet (DB_STARTUP_WAIT_SECONDS), before any worker
+    forks: the workers then find it running and migrated instead of all creating it at once,
+    and the wait is not cut short by gunicorn's worker timeout."""
+    from server.db import resolve_database_url
+    from server.db.migrate import migrate_when_reachable
+    migrate_when_reachable(resolve_database_url(_s.database_url, _s.data_dir), _s.db_startup_wait_s)
 
 
 def worker_exit(server, worker):

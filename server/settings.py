@@ -48,6 +48,11 @@ class Settings(BaseSettings):
                                       "no prepared statements", "Storage of state")
     db_pool_size: int = env("DB_POOL_SIZE", 8, "connections each process keeps at most",
                             "Storage of state", ge=1)
+    db_startup_wait_s: float = env("DB_STARTUP_WAIT_SECONDS", 60.0,
+                                   "how long a starting server, worker or command waits for a "
+                                   "database it cannot reach yet; one that answers and refuses "
+                                   "(a wrong role, password or database name) fails at once",
+                                   "Storage of state", ge=0)
 
     # --- Web
     bind: str = env("BIND", "", "address gunicorn listens on; unset: 0.0.0.0:$PORT when PORT is "

