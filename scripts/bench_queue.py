@@ -127,7 +127,7 @@ def show_plan(db_url: str) -> None:
         print(f"\nclaim plan with {total:,} rows in the queue ({total - 50:,} finished), "
               f"the claim statement the queue store sends (server/db/queries.sql), rolled back:")
         from server.db import load_queries
-        from server.usecases.work import REUSABLE
+        from server.core.steps import REUSABLE
         # The parameters work.claim hands the store (server/db/jobs.py PgJobs.claim).
         params = {"steps": ["download", "transcribe"], "limit": 4, "lease_s": 30.0, "job_id": None,
                   "lease_steps": ["download", "transcribe"], "lease_secs": [30.0, 30.0],

@@ -138,13 +138,20 @@ def webhook_out(d: Row) -> WebhookDeliveryOut:
         attempts=[WebhookAttemptOut(**a) for a in d["attempts"]])
 
 
-def transcript_warnings(row: Row) -> list[str]:
-    """What the submitter should know about the transcript: speech it may have lost."""
+def warnings_of(row: Row) -> list[str]:
+    """What the submitter should know: speech the transcript may have lost, or why a job
+    stays queued while another submission of the same source does the work."""
+    found = []
     coverage = row.get("coverage")
-    if coverage is None or coverage >= COVERAGE_WARNING:
-        return []
-    return [f"the transcript covers {coverage:.0%} of the speech detected in the audio; "
-            "some speech may be missing from it and from the clips' captions"]
+    if coverage is not None and coverage < COVERAGE_WARNING:
+        found.append(f"the transcript covers {coverage:.0%} of the speech detected in the audio; "
+                     "some speech may be missing from it and from the clips' captions")
+    if row.get("waiting_on_source"):
+        what = "download" if row["pipeline_step"] == "download" else "transcript"
+        found.append(f"waiting for another submission of the same source, which is at "
+                     f"{row['pipeline_step']} now: this job reuses its {what} instead of making "
+                     "its own")
+    return found
 
 
 def status_out(state: VideoState, storage: Storage, base_url: str) -> StatusOut:
@@ -186,4 +193,4 @@ def status_out(state: VideoState, storage: Storage, base_url: str) -> StatusOut:
                        cost_usd=float(row["cost_usd"] or 0)),
         created_at=row["created_at"].isoformat(),
         finished_at=row["finished_at"].isoformat() if row["finished_at"] else None,
-        warnings=transcript_warnings(row), **extra)
+        warnings=warnings_of(row), **extra)

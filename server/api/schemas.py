@@ -413,7 +413,8 @@ class StatusOut(Response):
     finished_at: str | None
     transcript: TranscriptLinksOut | None = Field(None, description="Present once transcribed")
     warnings: list[str] = Field(default_factory=list,
-                                description="What the submitter should know, e.g. speech the transcript may miss")
+                                description="What the submitter should know: speech the transcript may miss, "
+                                            "or that the job waits for another submission of the same source")
     clips: list[ClipOut] | None = Field(None, description="Present once clips are searched for "
                                                           "(always on a completed job); may be empty")
     notice: str | None = Field(None, description="Why there are fewer clips than asked for, none, "

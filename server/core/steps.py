@@ -43,6 +43,11 @@ PIPELINES: dict[Kind, tuple[Step, ...]] = {
 # A video's steps, in order (what the status of a video lists).
 STEPS: tuple[Step, ...] = PIPELINES[Kind.VIDEO]
 
+# Steps whose checkpoint an earlier submission of the same source can lend a new one.
+# They also coalesce: while one job of a source runs such a step, the others wait for its
+# checkpoint instead of redoing the work (the queue's claim passes them over).
+REUSABLE: tuple[Step, ...] = (Step.DOWNLOAD, Step.TRANSCRIBE)
+
 
 def kind_of(step: Step | str) -> Kind:
     return next(k for k, steps in PIPELINES.items() if Step(step) in steps)

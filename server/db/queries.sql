@@ -321,7 +321,13 @@ select v.id as video_id, v.token, v.source_kind, v.source_url, v.title, v.durati
        a.tokens_used as analysis_tokens, s.tokens_used as clip_tokens,
        coalesce(a.cost_usd, 0) + coalesce(s.cost_usd, 0) as cost_usd,
        t.languages, t.speech_s, t.coverage, t.audio_track, v.options, m.storage_key as media_key,
-       s.video_id is not null as clips_searched, s.notice as clip_notice
+       s.video_id is not null as clips_searched, s.notice as clip_notice,
+       -- a job the claim passes over while another job of its source runs its step
+       (q.status in ('queued', 'retrying') and q.pipeline_step = any(%(coalesce_steps)s)
+        and exists (select 1 from video_processing_queue o
+                    where o.source_key = q.source_key and o.pipeline_step = q.pipeline_step
+                      and o.id <> q.id and o.status = 'running'
+                      and o.lease_expires_at >= now())) as waiting_on_source
 from videos v
 join video_processing_queue q on q.video_id = v.id and q.kind = 'video'
 left join video_analyses a on a.video_id = v.id

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from psycopg.types.json import Jsonb
 
+from server.core.steps import REUSABLE
 from server.core.stores import Charge, IdempotencyConflict, Row, Subscription
 from server.db import Database
 from server.db import keys
@@ -46,7 +47,8 @@ class PgVideos:
         return rows[0] if rows else None
 
     def statuses(self, tokens: list[str]) -> list[Row]:
-        return self.db.all("status_by_token", tokens=tokens)
+        return self.db.all("status_by_token", tokens=tokens,
+                           coalesce_steps=[str(step) for step in REUSABLE])
 
     def page_of_key(self, key_id: int, *, before_id: int | None, statuses: list[str] | None,
                     limit: int) -> list[Row]:

@@ -9,17 +9,13 @@ import random
 
 from server.core.failures import Cancelled, LeaseLost, ShuttingDown, backoff_s, classify, fatal
 from server.core.jobs import Job, Lease
-from server.core.steps import Status, Step, next_step
+from server.core.steps import REUSABLE, Status, Step, next_step
 from server.core.stores import CheckpointWriter, QuotaExceeded, Row, Save
 from server.pipeline.context import StepContext, StepImpl
 from server.services import Services
 
 log = logging.getLogger(__name__)
 
-# Steps whose checkpoint an earlier submission of the same source can lend a new one.
-# They also coalesce: while one job of a source runs such a step, the others wait for its
-# checkpoint instead of redoing the work (see `claim` and `run_step`).
-REUSABLE = (Step.DOWNLOAD, Step.TRANSCRIBE)
 DETAILS_MAX = 8000
 DEFER_S = 1.0          # a job that found its source's step already running looks again after this
 

@@ -11,10 +11,11 @@ import time
 import psycopg
 import pytest
 
+from server.api.presenters import status_out
 from server.core.failures import fatal
 from server.core.steps import Step
 from server.pipeline import noop
-from server.usecases import work
+from server.usecases import videos, work
 from server.usecases.submit import SubmitOptions, submit_url
 from server.worker import Worker
 from tests.support.noop_workers import claim, rows, scalar, start_noop_worker, wait_for
@@ -167,3 +168,19 @@ def test_two_claims_that_cannot_see_each_other_still_do_the_work_once(services, 
     finally:
         w.shutdown(1)
     assert work_done(clean_db) == {("download", "succeeded"): 1, ("download", "reused"): 1}
+
+
+def test_a_job_passed_over_for_its_source_says_why_in_its_status(services, clean_db):
+    first, second = submit_same_source(services, 2)
+    [leader] = claim(services, ["download"], 1, lease_s=30)
+    waiting = second if leader.token == first else first
+    body = status_out(videos.status(services, waiting), services.storage, "http://h")
+    assert body.status == "queued"
+    assert [w for w in body.warnings if "waiting for another submission of the same source" in w] == [
+        "waiting for another submission of the same source, which is at download now: this job "
+        "reuses its download instead of making its own"]
+    assert work.claim(services, ("download",), 1) == []                    # and it is passed over
+    led = status_out(videos.status(services, leader.token), services.storage, "http://h")
+    assert led.status == "running" and led.warnings == []
+    forced = submit_url(services, SOURCE, SubmitOptions(force=True))          # forced: waits for no one
+    assert status_out(videos.status(services, forced), services.storage, "http://h").warnings == []

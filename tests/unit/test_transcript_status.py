@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from server.adapters.speech_audio import Track, choose
-from server.api.presenters import transcript_warnings
+from server.api.presenters import warnings_of
 
 
 def track(index: int, *, default: bool = False, speech_s: float = 0.0, level: float = 0.1) -> Track:
@@ -41,10 +41,10 @@ def test_without_speech_anywhere_the_default_track_stays():
 
 
 def test_low_coverage_is_a_warning_and_good_coverage_is_not():
-    [warning] = transcript_warnings({"coverage": 0.72})
+    [warning] = warnings_of({"coverage": 0.72})
     assert "72%" in warning and "speech" in warning
-    assert transcript_warnings({"coverage": 0.9}) == []
-    assert transcript_warnings({"coverage": None}) == []     # not transcribed yet, or no speech
+    assert warnings_of({"coverage": 0.9}) == []
+    assert warnings_of({"coverage": None}) == []     # not transcribed yet, or no speech
 
 
 def test_a_few_seconds_in_another_language_between_runs_are_a_slip():
