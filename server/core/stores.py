@@ -39,6 +39,16 @@ class IdempotencyConflict(Exception):
     """The idempotency key was used before, with a different request."""
 
 
+def no_room(limits: Row, used: Row) -> QuotaExceeded | None:
+    """Why a key cannot take one more video today, if it cannot: every video of the day's
+    quota, or every source minute, is used."""
+    if limits["videos_limit"] and used["videos"] >= limits["videos_limit"]:
+        return QuotaExceeded("videos", limits["videos_limit"], 0, None, used["day_left_s"])
+    if limits["seconds_limit"] and used["seconds"] >= limits["seconds_limit"]:
+        return QuotaExceeded("minutes", limits["seconds_limit"] / 60, 0, None, used["day_left_s"])
+    return None
+
+
 @dataclass(frozen=True)
 class Charge:
     """What a new submission costs its key: a video, and its source seconds when they are
@@ -207,6 +217,10 @@ class Keys(Protocol):
         ...
     def refusal(self, key_hash: str, default_rate: float) -> Row | None:
         """Why `take` let nothing through: {revoked, wait_s}, or None for no such key."""
+        ...
+    def room_today(self, key_id: int, defaults: Limits) -> None:
+        """Raises QuotaExceeded when the key has no video or no source minute left today: a
+        look before a long upload (nothing is charged; the submission's charge decides)."""
         ...
 
 

@@ -4,7 +4,7 @@ submission, a download's checkpoint), so a charge stands or falls with what it p
 from __future__ import annotations
 
 from server.core.keys import Limits
-from server.core.stores import QuotaExceeded, Row
+from server.core.stores import QuotaExceeded, Row, no_room
 from server.db import Database, Tx
 
 
@@ -72,3 +72,13 @@ class PgKeys:
 
     def refusal(self, key_hash: str, default_rate: float) -> Row | None:
         return self.db.one("key_refusal", key_hash=key_hash, default_rate=default_rate)
+
+    def room_today(self, key_id: int, defaults: Limits) -> None:
+        with self.db.tx() as tx:
+            limits = tx.one("lock_api_key", key_id=key_id, videos_default=defaults.videos_per_day,
+                            minutes_default=defaults.source_minutes_per_day)
+            used = tx.one("key_usage_today", key_id=key_id)
+        assert limits is not None and used is not None, f"no API key {key_id}"
+        refused = no_room(limits, used)
+        if refused is not None:
+            raise refused

@@ -8,12 +8,13 @@ source takes."""
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import shutil
 from pathlib import Path
 from typing import IO
 
-from server.core.stores import Row
+from server.core.stores import QuotaExceeded, Row
 from server.services import Services
 from server.usecases import Refused
 from server.usecases.submit import SubmitOptions, new_token, printable, submit_file, upload_suffix
@@ -63,6 +64,11 @@ def create(s: Services, filename: str, size: int, key_id: int | None = None) -> 
     filename = printable(filename).strip()
     if not filename:
         raise Refused("invalid", "filename must contain a printable character", field="filename")
+    if key_id is not None:
+        try:                            # before the bytes come, not after a long upload
+            s.keys.room_today(key_id, s.key_defaults)
+        except QuotaExceeded as e:
+            raise Refused("rate_limited", str(e), retry_after_s=math.ceil(e.retry_after_s)) from None
     upload_id = new_token()             # 192 random bits: the capability to write
     s.uploads.create(upload_id, filename, size, key_id)
     path = _part_path(s, upload_id)

@@ -98,6 +98,17 @@ def test_a_spent_quota_is_a_429_with_retry_after(client, services):
     assert 1 <= int(r.headers["Retry-After"]) <= 86400
 
 
+def test_a_resumable_upload_is_refused_at_creation_when_the_quota_is_spent(client, services):
+    made = keys.create(services, "tiny", videos_per_day=1)
+    create = lambda: client.post("/public/uploads", json={"filename": "talk.mp4", "size": 10_000_000},
+                                 headers=bearer(made.key))
+    assert create().status_code == 201
+    assert client.post("/public/video", json={"video_url": VIDEO}, headers=bearer(made.key)).status_code == 202
+    r = create()
+    assert r.status_code == 429 and "1 videos a day" in r.json["error"]
+    assert 1 <= int(r.headers["Retry-After"]) <= 86400
+
+
 def test_idempotency_keys_are_bound_to_the_request_and_the_key(client, services, key):
     other = keys.create(services, "other")
     post = lambda body, k, idem="order-1": client.post(

@@ -17,7 +17,7 @@ from server.core.failures import fatal
 from server.core.jobs import Job
 from server.core.keys import Limits
 from server.core.steps import DONE, Kind, PIPELINES
-from server.core.stores import Charge, IdempotencyConflict, QuotaExceeded, Save, Subscription
+from server.core.stores import Charge, IdempotencyConflict, QuotaExceeded, Save, Subscription, no_room
 from server.services import Services
 from server.settings import Settings
 
@@ -534,6 +534,19 @@ class FakeKeys:
 
     def used(self, key_id, what):
         return sum(a for (v, w), (k, a) in self.charges.items() if k == key_id and w == what)
+
+    def room_today(self, key_id, defaults: Limits):
+        row = self.rows[key_id]
+        limits = {"videos_limit": defaults.videos_per_day if row["videos_per_day"] is None
+                  else row["videos_per_day"],
+                  "seconds_limit": 60 * (defaults.source_minutes_per_day
+                                         if row["source_minutes_per_day"] is None
+                                         else row["source_minutes_per_day"])}
+        used = {"videos": self.used(key_id, "video"), "seconds": self.used(key_id, "source_seconds"),
+                "day_left_s": self.day_left_s}
+        refused = no_room(limits, used)
+        if refused is not None:
+            raise refused
 
     def charge(self, key_id, video_id, videos, source_s, defaults: Limits, require_minutes=False):
         """Checks the day's totals as they would be after the charge; raises QuotaExceeded,

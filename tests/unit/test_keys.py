@@ -181,3 +181,22 @@ def test_a_url_is_charged_its_minutes_once_downloaded_and_fails_past_the_quota(s
 def test_anonymous_downloads_are_not_charged(s):
     submit_url(s, "https://example.com/a.mp4", SubmitOptions())
     assert _run_download(s, 10_000)["pipeline_step"] == "transcribe" and s.keys.charges == {}
+
+
+def test_a_resumable_upload_is_refused_before_its_bytes_when_the_quota_is_spent(s, tmp_path):
+    from server.usecases import uploads
+    videos = keys.create(s, "videos", videos_per_day=1)
+    assert uploads.create(s, "talk.mp4", 1000, videos.row["id"])["upload_id"]     # room: it opens
+    submit_url(s, "https://example.com/a.mp4", SubmitOptions(), videos.row["id"])
+    with pytest.raises(Refused) as e:
+        uploads.create(s, "talk.mp4", 1000, videos.row["id"])
+    assert e.value.reason == "rate_limited" and "1 videos a day" in e.value.message
+    assert e.value.extra["retry_after_s"] == 3600
+    minutes = keys.create(s, "minutes", source_minutes_per_day=0.5)
+    path = tmp_path / "a.mp4"
+    path.write_bytes(b"MEDIA 30")
+    submit_file(s, path, filename="a.mp4", opts=SubmitOptions(), key_id=minutes.row["id"])
+    with pytest.raises(Refused) as e:
+        uploads.create(s, "b.mp4", 1000, minutes.row["id"])
+    assert "minutes of source video a day" in e.value.message
+    assert uploads.create(s, "c.mp4", 1000)["upload_id"]                          # no key, no quota
