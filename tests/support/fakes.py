@@ -535,31 +535,31 @@ class FakeKeys:
     def used(self, key_id, what):
         return sum(a for (v, w), (k, a) in self.charges.items() if k == key_id and w == what)
 
-    def room_today(self, key_id, defaults: Limits):
+    def _limits(self, key_id, defaults: Limits) -> tuple[int, float]:
+        """The key's videos a day and source seconds a day, its own or the defaults."""
         row = self.rows[key_id]
-        limits = {"videos_limit": defaults.videos_per_day if row["videos_per_day"] is None
-                  else row["videos_per_day"],
-                  "seconds_limit": 60 * (defaults.source_minutes_per_day
-                                         if row["source_minutes_per_day"] is None
-                                         else row["source_minutes_per_day"])}
+        videos = defaults.videos_per_day if row["videos_per_day"] is None else row["videos_per_day"]
+        minutes = (defaults.source_minutes_per_day if row["source_minutes_per_day"] is None
+                   else row["source_minutes_per_day"])
+        return videos, 60 * minutes
+
+    def room_today(self, key_id, defaults: Limits):
+        videos, seconds = self._limits(key_id, defaults)
         used = {"videos": self.used(key_id, "video"), "seconds": self.used(key_id, "source_seconds"),
                 "day_left_s": self.day_left_s}
-        refused = no_room(limits, used)
+        refused = no_room({"videos_limit": videos, "seconds_limit": seconds}, used)
         if refused is not None:
             raise refused
 
     def charge(self, key_id, video_id, videos, source_s, defaults: Limits, require_minutes=False):
         """Checks the day's totals as they would be after the charge; raises QuotaExceeded,
         else returns the commit that records it."""
-        row = self.rows[key_id]
         new = {(video_id, w): (key_id, float(a)) for w, a in (("video", videos or None),
                                                                ("source_seconds", source_s))
                if a is not None and (video_id, w) not in self.charges}
         if not new and not require_minutes:
             return lambda: None
-        limit_videos = defaults.videos_per_day if row["videos_per_day"] is None else row["videos_per_day"]
-        limit_s = 60 * (defaults.source_minutes_per_day if row["source_minutes_per_day"] is None
-                        else row["source_minutes_per_day"])
+        limit_videos, limit_s = self._limits(key_id, defaults)
         videos_after = self.used(key_id, "video") + sum(a for (v, w), (k, a) in new.items() if w == "video")
         seconds_after = self.used(key_id, "source_seconds") + (source_s or 0)
         if limit_videos and videos_after > limit_videos:
