@@ -107,12 +107,18 @@ def bare_encode(src: Path, start: float, seconds: float, out: Path, threads: int
          *encoder.video_args(encoder.LIBX264, w.fps, threads), str(out)])
 
 
-def bare_encode_following(src: Path, start: float, seconds: float, out: Path, tmp: Path) -> None:
-    """The bare encode with the crop moving along the renderer's planned path (the face
-    finding itself is not timed here)."""
-    w = cut_window(src, start, start + seconds)
-    framing = Framing.find(src, w, "vertical")
+def planned_framing(src: Path, start: float, seconds: float) -> Framing:
+    """The renderer's crop path for the clip, found once before the timed rows."""
+    framing = Framing.find(src, cut_window(src, start, start + seconds), "vertical")
     assert framing.path is not None, "no face found in the source"
+    return framing
+
+
+def bare_encode_following(src: Path, start: float, seconds: float, framing: Framing, out: Path, tmp: Path) -> None:
+    """The bare encode with the crop moving along the renderer's planned path (found
+    beforehand: the face finding is not timed here)."""
+    w = cut_window(src, start, start + seconds)
+    assert framing.path is not None
     (tmp / "crop.cmd").write_text(framing.crop_commands([t - w.first_pts for t in w.frame_times]))
     run(["-loglevel", "error", "-ss", f"{max(0.0, w.first_pts - 0.25 / w.fps):.6f}", "-i", str(src),
          "-frames:v", str(len(w.frame_times)), "-an", "-vf",
@@ -180,7 +186,8 @@ def speed_table(args, source: Path) -> None:
               f"libx264 {encoder.X264_PRESET} crf {encoder.X264_CRF}, NVENC session opens here: "
               f"{encoder.nvenc_available()}\n")
         timed("bare ffmpeg crop,scale -> 1080x1920 (the limit)", lambda o: bare_encode(source, start, seconds, o))
-        timed("bare ffmpeg, crop moving as planned", lambda o: bare_encode_following(source, start, seconds, o, tmp))
+        framing = planned_framing(source, start, seconds)
+        timed("bare ffmpeg, crop moving as planned", lambda o: bare_encode_following(source, start, seconds, framing, o, tmp))
         timed("vertical + captions, one pass", render("vertical", True))
         timed("vertical + captions, frame pipe (before)",
               lambda o: frame_pipe_render(source, start, seconds, o, transcript, "vertical", tmp))

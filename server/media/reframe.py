@@ -1,15 +1,17 @@
 """Where to crop a landscape frame for a narrower format: follow the main speaker's face.
 
 Faces are detected a few times a second with the Haar cascade that ships inside the
-opencv-python-headless wheel, on frames that the decoder hands over already scaled down
-and grey (nothing else of a frame reaches Python; frames that no other frame refers to are
-not even decoded). The crop centre then goes through a dead zone (small
+opencv-python-headless wheel, on the luma of the sampled frames scaled down (frames that no
+other frame refers to are not even decoded; a thread decodes while the caller detects).
+The crop centre then goes through a dead zone (small
 movements of the face do not move the crop, so it holds still while the speaker does)
 and a centred moving average (no jitter, no sudden jumps), and is interpolated to every
 frame. With no face at all there is no path, and the caller fits the whole frame over a
 blurred copy of itself instead."""
 from __future__ import annotations
 
+import queue
+import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable
@@ -25,6 +27,7 @@ DETECT_WIDTH = 480            # frames are scaled down to this width for detecti
 DEAD_ZONE = 0.04              # of the frame width
 SMOOTH_S = 1.0                # moving-average window
 FULL_SEARCH_S = 1.0           # between whole-frame searches, a face is followed where it was
+FOLLOWED_SHARE = 0.75         # those searches look for faces at least this share of the followed one
 
 
 @lru_cache(maxsize=1)
@@ -43,10 +46,10 @@ def _largest(faces) -> Box | None:
     return int(x), int(y), int(w), int(h)
 
 
-def detect_face(gray: np.ndarray) -> Box | None:
-    """The largest face in the whole of `gray`, or None."""
+def detect_face(gray: np.ndarray, at_least: int = 0) -> Box | None:
+    """The largest face in the whole of `gray` at least `at_least` pixels wide, or None."""
     return _largest(_cascade().detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5,
-                                                minSize=(max(24, gray.shape[0] // 10),) * 2))
+                                                minSize=(max(24, gray.shape[0] // 10, at_least),) * 2))
 
 
 def detect_face_near(gray: np.ndarray, last: Box) -> Box | None:
@@ -61,17 +64,26 @@ def detect_face_near(gray: np.ndarray, last: Box) -> Box | None:
 
 
 class FaceTracker:
-    """The speaker's face, sample after sample. A whole-frame search (the costly part) runs
-    once per FULL_SEARCH_S; in between, the face is looked for only near where it was, at
-    about its size, which costs a fraction. A larger face appearing elsewhere is therefore
-    taken up within FULL_SEARCH_S, which the crop's one-second smoothing spans anyway."""
+    """The speaker's face, sample after sample. While a face is followed, it is looked for
+    only near where it was, at about its size, which costs a fraction of a whole-frame
+    search; once per FULL_SEARCH_S the whole frame is searched too, but only for faces at
+    least about as large as the followed one (small windows are most of a search's cost,
+    and a smaller face would not be taken anyway). A larger face appearing elsewhere is
+    therefore taken up within FULL_SEARCH_S, which the crop's one-second smoothing spans.
+    With no face followed, the whole frame is searched at every size."""
 
     def __init__(self) -> None:
         self.last: Box | None = None
         self.searched_at = float("-inf")
 
     def find(self, gray: np.ndarray, t: float) -> Box | None:
-        if self.last is not None and t - self.searched_at < FULL_SEARCH_S:
+        if self.last is not None:
+            if t - self.searched_at >= FULL_SEARCH_S:
+                self.searched_at = t
+                larger = detect_face(gray, at_least=int(self.last[2] * FOLLOWED_SHARE))
+                if larger is not None:
+                    self.last = larger
+                    return larger
             near = detect_face_near(gray, self.last)
             if near is not None:
                 self.last = near
@@ -80,33 +92,87 @@ class FaceTracker:
         return self.last
 
 
+# 8-bit formats whose first plane is the luma: their grey is that plane, scaled down
+_LUMA_FIRST = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12", "nv21"}
+_FULL_RANGE = 2                # AVCOL_RANGE_JPEG
+QUEUED_FRAMES = 8              # decoded samples waiting for the detector
+_END = object()
+
+
+def _grey(frame: av.VideoFrame, size: tuple[int, int]) -> np.ndarray:
+    """The frame scaled down to `size`, grey, full range. Resizing the luma plane with
+    OpenCV costs a tenth of a swscale conversion of the whole frame."""
+    if frame.format.name not in _LUMA_FIRST:
+        return frame.reformat(width=size[0], height=size[1], format="gray", interpolation="AREA").to_ndarray()
+    plane = frame.planes[0]
+    luma = np.frombuffer(memoryview(plane), np.uint8).reshape(plane.height, plane.line_size)[:, :plane.width]
+    grey = cv2.resize(luma, size, interpolation=cv2.INTER_AREA)
+    if frame.format.name.startswith("yuvj") or frame.color_range == _FULL_RANGE:
+        return grey
+    return cv2.convertScaleAbs(grey, alpha=255 / 219, beta=-16 * 255 / 219)   # 16..235 to 0..255
+
+
+def _decode_samples(src: Path, w: CutWindow, size: tuple[int, int], out: queue.Queue, stop: threading.Event) -> None:
+    """Puts (clip time, grey frame) about SAMPLES_PER_S times a second into `out`, then
+    _END; or the exception that stopped it. Gives up as soon as `stop` is set."""
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                out.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                pass
+        return False
+
+    eps, every, next_t = 0.25 / w.fps, 1.0 / SAMPLES_PER_S, 0.0
+    try:
+        with av.open(str(src)) as c:
+            v = c.streams.video[0]
+            v.thread_type = "AUTO"
+            v.codec_context.skip_frame = "NONREF"        # no other frame needs them: skip decoding
+            c.seek(int(w.first_pts / seconds_per_tick(v)), stream=v, backward=True)
+            for frame in c.decode(v):
+                if frame.time is None or frame.time < w.first_pts - eps:
+                    continue
+                if frame.time >= w.end_pts - eps:
+                    break
+                t = frame.time - w.first_pts
+                if t + eps < next_t:
+                    continue
+                next_t = t + every
+                if not put((t, _grey(frame, size))):
+                    return
+    except BaseException as e:                        # handed over to the detecting thread
+        put(e)
+        return
+    put(_END)
+
+
 def face_samples(src: Path, w: CutWindow, progress: Callable[[float], None] = lambda f: None
                  ) -> list[tuple[float, float | None]]:
-    """(clip time, face centre x in source pixels, or None) about SAMPLES_PER_S times a second."""
-    eps, every = 0.25 / w.fps, 1.0 / SAMPLES_PER_S
+    """(clip time, face centre x in source pixels, or None) about SAMPLES_PER_S times a
+    second. A thread decodes while this one detects: both mostly run in native code that
+    lets go of the GIL, so the two overlap."""
     scale = min(1.0, DETECT_WIDTH / w.width)
     size = (max(2, round(w.width * scale / 2) * 2), max(2, round(w.height * scale / 2) * 2))
+    samples: queue.Queue = queue.Queue(maxsize=QUEUED_FRAMES)
+    stop = threading.Event()
+    decoder = threading.Thread(target=_decode_samples, args=(src, w, size, samples, stop),
+                               name="face-samples", daemon=True)
+    decoder.start()
     out: list[tuple[float, float | None]] = []
-    tracker, next_t = FaceTracker(), 0.0
-    with av.open(str(src)) as c:
-        v = c.streams.video[0]
-        v.thread_type = "AUTO"
-        v.codec_context.skip_frame = "NONREF"        # no other frame needs them: skip decoding
-        c.seek(int(w.first_pts / seconds_per_tick(v)), stream=v, backward=True)
-        for frame in c.decode(v):
-            if frame.time is None or frame.time < w.first_pts - eps:
-                continue
-            if frame.time >= w.end_pts - eps:
-                break
-            t = frame.time - w.first_pts
-            if t + eps < next_t:
-                continue
-            next_t = t + every
-            gray = frame.reformat(width=size[0], height=size[1], format="gray",
-                                  interpolation="AREA").to_ndarray()
-            box = tracker.find(gray, t)
+    tracker = FaceTracker()
+    try:
+        while (item := samples.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            t, grey = item
+            box = tracker.find(grey, t)
             out.append((t, None if box is None else (box[0] + box[2] / 2) * w.width / size[0]))
             progress(t / w.duration)
+    finally:
+        stop.set()
+        decoder.join()
     return out
 
 
