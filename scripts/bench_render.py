@@ -145,14 +145,15 @@ def landscape_video_path(src: Path, start: float, seconds: float, out: Path, tmp
     w = cut_window(src, start, start + seconds)
     wav = tmp / "plain.wav"
     loudness.decode(["-ss", f"{w.first_pts:.6f}", "-t", f"{w.duration:.6f}", "-i", str(src)], wav)
-    render_landscape(src, w, plan_pieces(w, tmp), wav, loudness.AAC, out, out.with_suffix(".jpg"), tmp)
+    render_landscape(src, w, plan_pieces(w, tmp), lambda: wav, out, out.with_suffix(".jpg"), tmp)
 
 
 def full_reencode(src: Path, start: float, seconds: float, out: Path) -> None:
     """A plain re-encode of the whole landscape clip, audio as it is."""
     run(["-loglevel", "error", "-ss", f"{start:.3f}", "-i", str(src), "-t", f"{seconds:.3f}",
          "-map", "0:v:0", "-map", "0:a:0", "-c:v", "libx264", "-preset", "veryfast", "-crf", "18",
-         "-pix_fmt", "yuv420p", *loudness.AAC, "-movflags", "+faststart", str(out)])
+         "-pix_fmt", "yuv420p", "-c:a", "aac", "-aac_coder", "fast", "-b:a", "192k", "-movflags", "+faststart",
+         str(out)])
 
 
 def speed_table(args, source: Path) -> None:

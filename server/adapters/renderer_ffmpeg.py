@@ -8,6 +8,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import soundfile
@@ -67,7 +68,7 @@ class FfmpegRenderer:
                 with ThreadPoolExecutor(1) as pool:
                     audio = pool.submit(self._audio, media, w.first_pts, w.duration, opts.enhance, tmp)
                     if opts.format == "landscape":
-                        method = self._landscape(media, w, audio.result(), out_video, out_thumb, tmp)
+                        method = self._landscape(media, w, audio.result, out_video, out_thumb, tmp)
                     else:
                         share = SAMPLING_SHARE
                         framing = Framing.find(media, w, opts.format, lambda f: report(share * f))
@@ -83,14 +84,15 @@ class FfmpegRenderer:
         sidecars = self._sidecars(out_video, clip, opts, transcript, first, last, used)
         return RenderResult(method, first, last, sidecars)
 
-    def _landscape(self, media: Path, w: CutWindow, audio: Path, out: Path, thumb: Path, tmp: Path) -> str:
+    def _landscape(self, media: Path, w: CutWindow, audio: Callable[[], Path], out: Path, thumb: Path,
+                   tmp: Path) -> str:
+        """The smart cut starts on the video while `audio()` is still being prepared."""
         try:
-            render_landscape(media, w, plan_pieces(w, tmp), audio, loudness.AAC, out, thumb, tmp, self.threads)
+            render_landscape(media, w, plan_pieces(w, tmp), audio, out, thumb, tmp, self.threads)
             return "smart_cut"
         except CannotCopy as e:
             log.info("full re-encode: %s", e)
-        render_landscape(media, w, plan_pieces(w, tmp, copy=False), audio, loudness.AAC, out, thumb, tmp,
-                         self.threads)
+        render_landscape(media, w, plan_pieces(w, tmp, copy=False), audio, out, thumb, tmp, self.threads)
         return "full_encode"
 
     def _audio_only(self, media: Path, start: float, end: float, opts: RenderOptions, tmp: Path, out: Path) -> None:
@@ -99,7 +101,7 @@ class FfmpegRenderer:
         w, h = SIZES.get(opts.format, (1280, 720))
         run(["-loglevel", "error", "-f", "lavfi", "-i", f"color=c=0x202040:s={w}x{h}:r=25",
              "-i", str(audio), "-map", "0:v", "-map", "1:a", "-c:v", "libx264", "-preset", "veryfast",
-             "-pix_fmt", "yuv420p", *loudness.AAC, "-shortest", "-movflags", "+faststart", str(out)])
+             "-pix_fmt", "yuv420p", *loudness.aac_args(audio), "-shortest", "-movflags", "+faststart", str(out)])
 
     def _sidecars(self, out_video: Path, clip: ClipPlan, opts: RenderOptions,
                   transcript: Transcript | None, first: float, last: float, video_encoder: str) -> dict[str, Path]:

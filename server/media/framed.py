@@ -19,7 +19,7 @@ from server.core.model import CaptionStyle
 from server.media import captions, encoder, reframe
 from server.media.ffmpeg import FfmpegFailed, run_with_progress, said
 from server.media.frames import CutWindow
-from server.media.loudness import AAC
+from server.media.loudness import aac_args
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ def render_framed(src: Path, w: CutWindow, framing: Framing, audio_wav: Path, ou
         # -noautorotate: the plan was made on the stored frames, as the decoder gives them
         args = ["-loglevel", "error", "-noautorotate", "-ss", f"{max(0.0, w.first_pts - 0.25 / w.fps):.6f}",
                 "-i", str(src.resolve()), "-i", str(audio_wav.resolve()), "-filter_complex", graph,
-                "-map", "[v]", "-map", "1:a:0", *encoder.video_args(name, w.fps, threads), *AAC,
+                "-map", "[v]", "-map", "1:a:0", *encoder.video_args(name, w.fps, threads), *aac_args(audio_wav),
                 "-frames:v", str(len(times)), "-fps_mode", "passthrough", "-movflags", "+faststart",
                 str(out.resolve()),
                 "-map", "[th]", *encoder.THUMB_JPEG, str(thumb.resolve())]

@@ -10,7 +10,13 @@ independent check (`ebur128()`, used by the tests).
 The audio is K-weighted once. K-weighting is linear, so the weighted signal of gain * x is
 gain times that of x, and a limited version differs from it only around the limited peaks:
 each round filters those stretches alone. Where the limiter has nothing to do, the first
-measurement gives the answer with no second pass."""
+measurement gives the answer with no second pass.
+
+A stereo track whose channels carry the same signal (a mono recording stored as stereo,
+as most talks and podcasts are) is kept as one channel: it sounds the same and encodes in
+a quarter of the time. Mono is measured as dual mono (its channel counted twice, as EBU
+R 128 s1 and ffmpeg's `ebur128=dualmono=true` do), since phones play it from both
+speakers; so it gets the same gain as the stereo it came from."""
 from __future__ import annotations
 
 import re
@@ -33,7 +39,8 @@ CLOSE_ENOUGH_LU = 0.2
 SILENCE_LUFS = -70.0
 MAX_GAIN_DB = 40.0
 LIMITER_WINDOW_S = 0.005
-AAC = ["-c:a", "aac", "-aac_coder", "fast", "-b:a", "192k"]
+AAC_KBPS_PER_CHANNEL = 96       # 192 kbit/s for stereo
+DUAL_MONO_SIDE_DB = -40.0       # channels this close to their mean are one signal
 
 # BS.1770 K-weighting at 48 kHz: a high shelf (the head's effect), then a high pass.
 _SHELF = ([1.53512485958697, -2.69169618940638, 1.19839281085285], [1.0, -1.69065929318241, 0.73248077421585])
@@ -91,7 +98,8 @@ class Meter:
     def __init__(self, x: np.ndarray):
         self.x = x
         self.k = _k_weighted(x)
-        self.power = _channel_sum(self.k ** 2)
+        self.weight = 2.0 if x.shape[1] == 1 else 1.0       # mono is heard as dual mono
+        self.power = _channel_sum(self.k ** 2) * self.weight
 
     def lufs(self, gain: float, limiter: np.ndarray | None = None) -> float:
         """Loudness of x * gain, then times the limiter's per-sample gain if given."""
@@ -101,7 +109,7 @@ class Meter:
             for a, b in _stretches(changed, self.TAIL, len(power)):
                 # what the limiter took off is zero before `a`: filtering it from rest is exact
                 taken = self.x[a:b] * (gain * (1.0 - limiter[a:b]))[:, None]
-                power[a:b] = _channel_sum((self.k[a:b] * gain - _k_weighted(taken)) ** 2)
+                power[a:b] = _channel_sum((self.k[a:b] * gain - _k_weighted(taken)) ** 2) * self.weight
         return _gated(power)
 
 
@@ -115,19 +123,26 @@ def _peaks(x: np.ndarray) -> np.ndarray:
 def limiter_gain(x: np.ndarray) -> np.ndarray | None:
     """Look-ahead peak limiter: the gain each sample needs, spread by a minimum over a
     window and smoothed by a mean over the same window, so it is never above what any
-    sample needs and changes without clicks. None when no peak is over the ceiling."""
+    sample needs and changes without clicks. None when no peak is over the ceiling.
+    The gain is 1 beyond two windows from any peak over the ceiling, so only the stretches
+    around those peaks are filtered (their edges are then all ones, as in the whole)."""
     peak = _peaks(x)
-    if not (peak > CEILING).any():
+    over = np.flatnonzero(peak > CEILING)
+    if not len(over):
         return None
-    need = np.minimum(1.0, CEILING / np.maximum(peak, 1e-9))
     size = 2 * int(LIMITER_WINDOW_S * RATE) + 1
-    return np.minimum(uniform_filter1d(minimum_filter1d(need, size), size), need)
+    reach = 2 * size
+    gain = np.ones(len(peak), dtype=peak.dtype)
+    for a, b in _stretches(np.maximum(over - reach, 0), 2 * reach, len(peak)):
+        need = np.minimum(1.0, CEILING / np.maximum(peak[a:b], 1e-9))
+        gain[a:b] = np.minimum(uniform_filter1d(minimum_filter1d(need, size), size), need)
+    return gain
 
 
 def ebur128(input_args: list[str]) -> tuple[float, float]:
     """(integrated loudness in LUFS, true peak in dBTP) as ffmpeg's ebur128 measures them."""
     err = run(["-loglevel", "info", *input_args, "-map", "0:a:0",
-               "-af", "ebur128=peak=true", "-f", "null", "-"])
+               "-af", "ebur128=peak=true:dualmono=true", "-f", "null", "-"])
     summary = err[err.rfind("Summary:"):]
     integrated = re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", summary)
     peak = re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary)
@@ -143,11 +158,34 @@ def decode(input_args: list[str], out_wav: Path, channels: int | None = None) ->
          "-c:a", "pcm_s16le", str(out_wav)])
 
 
+def as_mono(x: np.ndarray) -> np.ndarray | None:
+    """The mean of x's channels, shaped (n, 1), when every channel is that mean to within
+    DUAL_MONO_SIDE_DB (one signal stored in several channels); otherwise None."""
+    if x.shape[1] < 2:
+        return None
+    mid = _channel_sum(x) / x.shape[1]
+    allowed = float(np.dot(mid, mid)) * 10 ** (DUAL_MONO_SIDE_DB / 10)
+    for c in range(x.shape[1]):
+        side = x[:, c] - mid
+        if float(np.dot(side, side)) > allowed:
+            return None
+    return mid[:, None]
+
+
+def aac_args(wav: Path) -> list[str]:
+    """AAC-LC for the channels of `wav`, at the same rate per channel whatever their number."""
+    channels = soundfile.info(str(wav)).channels
+    return ["-c:a", "aac", "-aac_coder", "fast", "-b:a", f"{AAC_KBPS_PER_CHANNEL * channels}k"]
+
+
 def normalise(wav: Path, out_wav: Path) -> float | None:
-    """Writes the 48 kHz `wav` normalised to `out_wav`; returns the loudness reached (None
-    for silence, which is copied unchanged)."""
+    """Writes the 48 kHz `wav` normalised to `out_wav`, as one channel if its channels are
+    the same; returns the loudness reached (None for silence, which is copied unchanged)."""
     x, rate = soundfile.read(str(wav), dtype="float32", always_2d=True)
     assert rate == RATE, rate
+    mono = as_mono(x)
+    if mono is not None:
+        x = mono
     meter = Meter(x)
     loudness = meter.lufs(1.0)
     if not loudness > SILENCE_LUFS:

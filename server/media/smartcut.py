@@ -14,11 +14,13 @@ import bisect
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import av
 
 from server.media.encoder import THUMB_JPEG, THUMB_SCALE
 from server.media.ffmpeg import run
+from server.media.loudness import aac_args
 from server.media.frames import CutWindow, seconds_per_tick
 
 # Head and tail are at most a GOP each: ultrafast at a low CRF spends bytes instead of time
@@ -97,12 +99,19 @@ def plan_pieces(w: CutWindow, workdir: Path, copy: bool = True) -> list[Piece]:
     return pieces
 
 
-def render_landscape(src: Path, w: CutWindow, pieces: list[Piece], audio_wav: Path, audio_codec: list[str],
+def _encode_audio(audio_wav: Callable[[], Path], out: Path) -> None:
+    wav = audio_wav()
+    run(["-loglevel", "error", "-i", str(wav), "-map", "0:a:0", *aac_args(wav), str(out)])
+
+
+def render_landscape(src: Path, w: CutWindow, pieces: list[Piece], audio_wav: Callable[[], Path],
                      out: Path, thumb: Path, workdir: Path, threads: int = 0) -> None:
-    """One ffmpeg run encodes the pieces that need it and the thumbnail, another the audio,
-    both at once, while the copied GOPs are written here; a last run joins the pieces and
-    the audio without touching either. (In one run, ffmpeg 9 encoded the AAC and the video
-    one after the other: 1.09 s against 0.86 s for a 30 s clip with a 2 s tail.)"""
+    """One ffmpeg run encodes the pieces that need it and the thumbnail while the copied
+    GOPs are written here and, in a thread, `audio_wav()` waits for the clip's normalised
+    audio (prepared meanwhile by the caller) and another ffmpeg run encodes it; a last run
+    joins the pieces and the audio without touching either. (In one run, ffmpeg 9 encoded
+    the AAC and the video one after the other: 1.09 s against 0.86 s for a 30 s clip with
+    a 2 s tail.)"""
     inputs: list[str] = []
     outputs: list[str] = []
     encoded = [p for p in pieces if p.frames]
@@ -119,8 +128,7 @@ def render_landscape(src: Path, w: CutWindow, pieces: list[Piece], audio_wav: Pa
     inputs += ["-noautorotate", "-ss", f"{w.first_pts + w.duration / 3:.6f}", "-i", str(src)]
     outputs += ["-map", f"{n}:v:0", "-vf", THUMB_SCALE, *THUMB_JPEG, str(thumb)]
     with ThreadPoolExecutor(2) as pool:
-        encoding_audio = pool.submit(run, ["-loglevel", "error", "-i", str(audio_wav), "-map", "0:a:0",
-                                           *audio_codec, str(audio)])
+        encoding_audio = pool.submit(_encode_audio, audio_wav, audio)
         copies = [pool.submit(_copy_gops, src, p.start, p.end, p.copied_frames, p.path)
                   for p in pieces if not p.frames]
         run(["-loglevel", "error", *inputs, *outputs])

@@ -89,6 +89,8 @@ def test_loudness_is_normalised(sample_video, tmp_path):
     assert abs(source - loudness.TARGET_LUFS) > 3       # the test means something
     assert abs(integrated - loudness.TARGET_LUFS) <= 1.0
     assert true_peak <= -1.0
+    with av.open(str(out)) as c:            # the sample's one voice, stored in two channels
+        assert c.streams.audio[0].codec_context.channels == 1
 
 
 def test_crop_follows_a_moving_face(tmp_path):

@@ -21,7 +21,7 @@ from server.media.captions import HIGHLIGHT, OUTLINE, WHITE, Cue, Layout, active
 from server.media.ffmpeg import FFMPEG
 from server.media.framed import SIZES
 from server.media.frames import CutWindow
-from server.media.loudness import AAC
+from server.media.loudness import aac_args
 
 
 def _frames(src: Path, w: CutWindow, every_s: float = 0.0):
@@ -127,7 +127,7 @@ def render_frame_pipe(src: Path, w: CutWindow, fmt: str, audio_wav: Path, out: P
          "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{out_w}x{out_h}", "-r", f"{w.fps:.6f}", "-i", "-",
          "-i", str(audio_wav), "-map", "0:v:0", "-map", "1:a:0",
          "-c:v", "libx264", "-preset", "veryfast", "-crf", "21", "-pix_fmt", "yuv420p",
-         "-threads", str(threads), *AAC, "-movflags", "+faststart", str(out)],
+         "-threads", str(threads), *aac_args(audio_wav), "-movflags", "+faststart", str(out)],
         stdin=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdin is not None and proc.stderr is not None
     try:
