@@ -63,7 +63,8 @@ class Framing:
 
     def crop_commands(self, times: list[float]) -> str:
         """sendcmd script: each time the crop's (even) left edge changes, the new x is sent
-        half way between the frame before and the frame it applies to."""
+        half way between the frame before and the frame it applies to. Empty when the crop
+        holds still all through (sendcmd refuses an empty script)."""
         assert self.path is not None
         lines, last = [], _even_floor(self.path[0])
         for i in range(1, len(self.path)):
@@ -71,13 +72,15 @@ class Framing:
             if x != last:
                 lines.append(f"{(times[i - 1] + times[i]) / 2:.6f} crop x {x};")
                 last = x
-        return "\n".join(lines) + "\n"
+        return "".join(line + "\n" for line in lines)
 
-    def video_chain(self, w: CutWindow) -> str:
-        """The filters from the source frames to the output frames, before captions."""
+    def video_chain(self, w: CutWindow, commands: str | None = None) -> str:
+        """The filters from the source frames to the output frames, before captions; the
+        crop moves by the sendcmd script in the file `commands`, if any."""
         if self.path is not None:
             y = (w.height - self.crop_h) // 2
-            return (f"sendcmd=f=crop.cmd,crop=w={self.crop_w}:h={self.crop_h}:x={_even_floor(self.path[0])}:y={y},"
+            send = f"sendcmd=f={commands}," if commands else ""
+            return (f"{send}crop=w={self.crop_w}:h={self.crop_h}:x={_even_floor(self.path[0])}:y={y},"
                     f"scale={self.out_w}:{self.out_h}:flags=bicubic,setsar=1")
         cover = max(self.out_w / w.width, self.out_h / w.height)
         fit = min(self.out_w / w.width, self.out_h / w.height)
@@ -101,9 +104,10 @@ def render_framed(src: Path, w: CutWindow, framing: Framing, audio_wav: Path, ou
     """Renders the clip and its thumbnail in one ffmpeg run, the captions (if any) in
     `style`; returns (method, encoder used)."""
     times = [t - w.first_pts for t in w.frame_times]
-    chain = framing.video_chain(w)
-    if framing.path is not None:
-        (workdir / "crop.cmd").write_text(framing.crop_commands(times))
+    moves = framing.crop_commands(times) if framing.path is not None else ""
+    if moves:
+        (workdir / "crop.cmd").write_text(moves)
+    chain = framing.video_chain(w, "crop.cmd" if moves else None)
     if cues:
         (workdir / "captions.ass").write_text(captions.to_ass(cues, framing.out_w, framing.out_h, times, style),
                                               encoding="utf-8")

@@ -124,6 +124,19 @@ def test_vertical_clip_of_a_face_is_reframed(tmp_path):
         assert (v.codec_context.width, v.codec_context.height) == (1080, 1920)
 
 
+def test_a_speaker_who_holds_still_is_reframed(tmp_path):
+    """A crop that never moves has no commands to send (ffmpeg's sendcmd refuses an empty
+    script): the most common case, a speaker standing still."""
+    src, face_x = moving_face_video(tmp_path / "still.mp4", seconds=2, moving=False)
+    out, result = _render(src, tmp_path, 0.0, 2.0, format="vertical", captions=True,
+                          transcript=_transcript(SPOKEN))
+    assert result.method == "reframe"
+    assert len(_decoded(out)) == 30
+    with av.open(str(out)) as c:
+        v = c.streams.video[0]
+        assert (v.codec_context.width, v.codec_context.height) == (1080, 1920)
+
+
 def test_without_a_face_the_frame_is_fitted_over_a_blurred_background(indexed, tmp_path):
     out, result = _render(indexed, tmp_path, 1.0, 2.0, format="square", captions=False)
     assert result.method == "blurred_fit"
