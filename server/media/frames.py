@@ -1,8 +1,10 @@
-"""Frame timing of a source around a cut, read from packets with PyAV (no decoding)."""
+"""Frame timing of a source around a cut, read from packets with PyAV (no decoding), and
+the decoded frames of a cut."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import av
 
@@ -65,3 +67,27 @@ def cut_window(path: Path, start_s: float, end_s: float) -> CutWindow:
         cc = v.codec_context
         return CutWindow(times[0], end_pts, times, sorted(keys), fps,
                          cc.name, cc.format.name if cc.format else None, cc.width, cc.height)
+
+
+def frames_of(src: Path, w: CutWindow, every_s: float = 0.0, skip_unreferenced: bool = False
+              ) -> Iterator[tuple[float, av.VideoFrame]]:
+    """(clip time, decoded frame) for the frames of `w`; with `every_s`, about one frame per
+    `every_s` seconds. `skip_unreferenced` leaves undecoded the frames that no other frame
+    refers to (which may then be missing)."""
+    eps, next_t = 0.25 / w.fps, 0.0
+    with av.open(str(src)) as c:
+        v = c.streams.video[0]
+        v.thread_type = "AUTO"
+        if skip_unreferenced:
+            v.codec_context.skip_frame = "NONREF"
+        c.seek(int(w.first_pts / seconds_per_tick(v)), stream=v, backward=True)
+        for frame in c.decode(v):
+            if frame.time is None or frame.time < w.first_pts - eps:
+                continue
+            if frame.time >= w.end_pts - eps:
+                break
+            t = frame.time - w.first_pts
+            if every_s and t + eps < next_t:
+                continue
+            next_t = t + every_s
+            yield t, frame

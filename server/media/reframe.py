@@ -20,7 +20,7 @@ import av
 import cv2
 import numpy as np
 
-from server.media.frames import CutWindow, seconds_per_tick
+from server.media.frames import CutWindow, frames_of
 
 SAMPLES_PER_S = 3.0
 DETECT_WIDTH = 480            # frames are scaled down to this width for detection
@@ -124,24 +124,10 @@ def _decode_samples(src: Path, w: CutWindow, size: tuple[int, int], out: queue.Q
                 pass
         return False
 
-    eps, every, next_t = 0.25 / w.fps, 1.0 / SAMPLES_PER_S, 0.0
     try:
-        with av.open(str(src)) as c:
-            v = c.streams.video[0]
-            v.thread_type = "AUTO"
-            v.codec_context.skip_frame = "NONREF"        # no other frame needs them: skip decoding
-            c.seek(int(w.first_pts / seconds_per_tick(v)), stream=v, backward=True)
-            for frame in c.decode(v):
-                if frame.time is None or frame.time < w.first_pts - eps:
-                    continue
-                if frame.time >= w.end_pts - eps:
-                    break
-                t = frame.time - w.first_pts
-                if t + eps < next_t:
-                    continue
-                next_t = t + every
-                if not put((t, _grey(frame, size))):
-                    return
+        for t, frame in frames_of(src, w, 1.0 / SAMPLES_PER_S, skip_unreferenced=True):
+            if not put((t, _grey(frame, size))):
+                return
     except BaseException as e:                        # handed over to the detecting thread
         put(e)
         return

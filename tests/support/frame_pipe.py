@@ -10,7 +10,6 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-import av
 import cv2
 import numpy as np
 from PIL import Image, ImageDraw
@@ -20,30 +19,15 @@ from server.media import reframe
 from server.media.captions import HIGHLIGHT, OUTLINE, WHITE, Cue, Layout, active, font
 from server.media.ffmpeg import FFMPEG
 from server.media.framed import SIZES
-from server.media.frames import CutWindow
+from server.media.frames import CutWindow, frames_of
 from server.media.loudness import aac_args
 
 
 def _frames(src: Path, w: CutWindow, every_s: float = 0.0):
     """(clip time, RGB frame) for the clip's frames; with `every_s`, about one frame per
     `every_s` seconds."""
-    eps = 0.25 / w.fps
-    next_t = 0.0
-    with av.open(str(src)) as c:
-        v = c.streams.video[0]
-        v.thread_type = "AUTO"
-        assert v.time_base is not None                  # a demuxed video stream has one
-        c.seek(int(w.first_pts / float(v.time_base)), stream=v, backward=True)
-        for frame in c.decode(v):
-            if frame.time is None or frame.time < w.first_pts - eps:
-                continue
-            if frame.time >= w.end_pts - eps:
-                break
-            t = frame.time - w.first_pts
-            if every_s and t + eps < next_t:
-                continue
-            next_t = t + every_s
-            yield t, frame.to_ndarray(format="rgb24")
+    for t, frame in frames_of(src, w, every_s):
+        yield t, frame.to_ndarray(format="rgb24")
 
 
 def _detect_face_x(rgb: np.ndarray) -> float | None:
