@@ -33,9 +33,10 @@ ENV DEBIAN_FRONTEND=noninteractive \
 
 # No distribution ffmpeg: the code runs the static build that imageio-ffmpeg ships (the same
 # binary as in development and tests), and PyAV's wheel carries its own FFmpeg libraries.
-# curl is for scripts/cron.sh and the web healthcheck.
+# curl is for scripts/cron.sh and the web healthcheck. The captions' font has no CJK glyphs:
+# libass falls back through fontconfig to WenQuanYi Zen Hei (Chinese, Japanese, Korean).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates curl tini \
+ && apt-get install -y --no-install-recommends ca-certificates curl tini fonts-wqy-zenhei \
  && rm -rf /var/lib/apt/lists/*
 
 # The Python in .python-version (the one development and CI run), as a standalone build.

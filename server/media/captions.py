@@ -35,6 +35,27 @@ class Word:
     text: str
 
 
+# Scripts written without spaces between words: Thai, Lao, Myanmar, Khmer, CJK punctuation,
+# kana, Han (and its extensions and compatibility forms), fullwidth forms. Hangul is not
+# among them: Korean puts spaces between words.
+_UNSPACED = ((0x0E00, 0x0EFF), (0x1000, 0x109F), (0x1780, 0x17FF), (0x3000, 0x30FF), (0x3400, 0x4DBF),
+             (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0xFF00, 0xFFEF), (0x20000, 0x3134F))
+
+
+def _unspaced(ch: str) -> bool:
+    return any(a <= ord(ch) <= b for a, b in _UNSPACED)
+
+
+def gap(before: str, after: str) -> str:
+    """What goes between two words: nothing between words of a script written without
+    spaces (我们 + 今天 is 我们今天), a space otherwise (使用 + AI is 使用 AI)."""
+    return "" if before and after and _unspaced(before[-1]) and _unspaced(after[0]) else " "
+
+
+def joined(texts: list[str]) -> str:
+    return "".join((gap(texts[i - 1], t) if i else "") + t for i, t in enumerate(texts))
+
+
 @dataclass
 class Cue:
     start: float
@@ -43,7 +64,7 @@ class Cue:
 
     @property
     def text(self) -> str:
-        return " ".join(w.text for w in self.words)
+        return joined([w.text for w in self.words])
 
 
 def clip_words(transcript: Transcript, start_s: float, end_s: float) -> list[Word]:
@@ -139,15 +160,21 @@ class Layout:
         """Greedy line breaks within the margins: word indexes per line."""
         f = font(size)
         lines: list[list[int]] = [[]]
-        space, width = f.getlength(" "), 0.0
+        width = 0.0
         for i, t in enumerate(texts):
             wl = f.getlength(t)
-            if lines[-1] and width + space + wl > self.width - 2 * self.margin:
+            sep = f.getlength(gap(texts[i - 1], t)) if lines[-1] else 0.0
+            if lines[-1] and width + sep + wl > self.width - 2 * self.margin:
                 lines.append([])
-                width = 0.0
-            width += (space if lines[-1] else 0) + wl
+                width, sep = 0.0, 0.0
+            width += sep + wl
             lines[-1].append(i)
         return lines
+
+    @staticmethod
+    def line_width(texts: list[str], size: int) -> float:
+        f = font(size)
+        return sum(f.getlength(t) for t in texts) + sum(f.getlength(gap(a, b)) for a, b in zip(texts, texts[1:]))
 
     def fit(self, texts: list[str]) -> tuple[int, list[list[int]]]:
         """The font size and line breaks of a cue. A word too wide for the margins on its own
@@ -155,9 +182,7 @@ class Layout:
         size = self.size
         for _ in range(4):
             lines = self.lines(texts, size)
-            space = font(size).getlength(" ")
-            widest = max(sum(font(size).getlength(texts[i]) for i in ln) + space * (len(ln) - 1)
-                         for ln in lines)
+            widest = max(self.line_width([texts[i] for i in ln], size) for ln in lines)
             if widest <= self.width - 2 * self.margin or size <= 16:
                 break
             size = max(16, int(size * (self.width - 2 * self.margin) / widest))
@@ -210,8 +235,9 @@ def to_ass(cs: list[Cue], width: int, height: int, frame_times: list[float],
         band_h = line_h * len(lines) + 2 * stroke
         top = min(max(0, layout.centre_y - band_h // 2), height - band_h)
         for li, idxs in enumerate(lines):
-            body = " ".join("{\\c%s}%s{\\c%s}" % (highlight, texts[i], _ass_colour(WHITE))
-                            if i == wi else texts[i] for i in idxs)
+            body = "".join((gap(texts[i - 1], texts[i]) if n else "")
+                           + ("{\\c%s}%s{\\c%s}" % (highlight, texts[i], _ass_colour(WHITE)) if i == wi else texts[i])
+                           for n, i in enumerate(idxs))
             tags = "{\\an8\\pos(%d,%d)\\fs%.2f\\bord%d}" % (width // 2, top + stroke + li * line_h,
                                                         size * em_to_ass, stroke)
             events.append(f"Dialogue: 0,{_ass_time(snap(start))},{_ass_time(snap(end))},Caption,,0,0,0,,{tags}{body}")

@@ -281,6 +281,29 @@ def test_accented_words_are_drawn_with_their_accents(indexed, tmp_path):
     assert accented[1] < plain[1] - 10                            # and the accents above the capitals
 
 
+def _has_cjk_font() -> bool:
+    import shutil
+    import subprocess
+    return bool(shutil.which("fc-list")) and bool(
+        subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True).stdout.strip())
+
+
+@pytest.mark.skipif(not _has_cjk_font(), reason="no CJK font installed (the Docker image has one)")
+def test_chinese_captions_are_drawn_where_a_cjk_font_is_installed(indexed, tmp_path):
+    """libass falls back to a CJK font through fontconfig: two different lit words must
+    differ in shape (missing glyphs would be the same empty boxes)."""
+    words = [(2.2, 2.6, "今天"), (2.7, 3.1, "讨论")]
+    out, _ = _render(indexed, tmp_path, 2.0, 4.0, transcript=_transcript(words), format="square")
+    frames = _decoded(out)
+    masks = []
+    for t in (0.4, 1.0):
+        f = frames[round(t * INDEX_FPS)]
+        x0, y0, x1, y1, n = _yellow_box(f)
+        masks.append(((f[..., 0] > 200) & (f[..., 1] > 170) & (f[..., 2] < 90))[y0:y0 + 60, x0:x0 + 120])
+        assert n > 500                                            # a lit word is drawn
+    assert (masks[0] != masks[1]).mean() > 0.1
+
+
 def test_a_word_wider_than_the_margins_is_shrunk_to_fit(indexed, tmp_path):
     long_word = [(2.2, 3.0, "Donaudampfschifffahrtsgesellschaftskapitän")]
     out, _ = _render(indexed, tmp_path, 2.0, 4.0, transcript=_transcript(long_word), format="square")
