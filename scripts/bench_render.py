@@ -191,6 +191,7 @@ def speed_table(args, source: Path) -> None:
               f"libx264 {encoder.X264_PRESET} crf {encoder.X264_CRF}, NVENC session opens here: "
               f"{encoder.nvenc_available()}\n")
         timed("bare ffmpeg crop,scale -> 1080x1920 (the limit)", lambda o: bare_encode(source, start, seconds, o))
+        timed("face finding alone (part of the one pass)", lambda o: planned_framing(source, start, seconds))
         framing = planned_framing(source, start, seconds)
         timed("bare ffmpeg, crop moving as planned", lambda o: bare_encode_following(source, start, seconds, framing, o, tmp))
         timed("vertical + captions, one pass", render("vertical", True))
