@@ -19,6 +19,9 @@ from server.core.model import CAPTION_SIZES, CaptionStyle, Transcript
 from server.core import subtitles
 
 MAX_WORDS_PER_CUE = 3
+# Whisper gives the words of scripts written without spaces one token at a time, often a
+# single character (今 + 天); there, this many characters count as one word.
+UNSPACED_CHARS_PER_WORD = 2
 MAX_CUE_GAP_S = 0.6          # a longer pause starts a new cue
 HOLD_S = 0.3                 # a cue stays up this long after its last word, unless the next starts
 WHITE, OUTLINE = (255, 255, 255), (0, 0, 0)
@@ -80,10 +83,20 @@ def clip_words(transcript: Transcript, start_s: float, end_s: float) -> list[Wor
     return words
 
 
+def _weight(w: Word) -> float:
+    """How many words `w` counts for in a cue."""
+    if w.text and _unspaced(w.text[0]) and _unspaced(w.text[-1]):
+        return len(w.text) / UNSPACED_CHARS_PER_WORD
+    return 1.0
+
+
 def cues(words: list[Word]) -> list[Cue]:
+    """Words grouped into cues of at most MAX_WORDS_PER_CUE words (six characters of
+    Chinese, Japanese or Thai); a pause over MAX_CUE_GAP_S starts a new cue."""
     groups: list[list[Word]] = []
     for w in words:
-        if groups and len(groups[-1]) < MAX_WORDS_PER_CUE and w.start - groups[-1][-1].end <= MAX_CUE_GAP_S:
+        if (groups and sum(map(_weight, groups[-1])) + _weight(w) <= MAX_WORDS_PER_CUE
+                and w.start - groups[-1][-1].end <= MAX_CUE_GAP_S):
             groups[-1].append(w)
         else:
             groups.append([w])

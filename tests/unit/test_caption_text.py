@@ -37,3 +37,18 @@ def test_a_long_unspaced_line_is_measured_without_spaces():
     latin = ["Bees", "vote"]
     assert captions.Layout.line_width(latin, 90) == pytest.approx(
         f.getlength("Bees") + f.getlength(" ") + f.getlength("vote"))
+
+
+def _timed(texts: list[str], step: float = 0.25) -> list[captions.Word]:
+    return [captions.Word(i * step, (i + 0.9) * step, t) for i, t in enumerate(texts)]
+
+
+def test_cues_hold_three_words_or_six_characters_of_an_unspaced_script():
+    english = captions.cues(_timed("bees vote with dances and scouts fly out".split()))
+    assert [len(c.words) for c in english] == [3, 3, 2]
+    chinese = captions.cues(_timed(list("蜜蜂用舞蹈投票侦察蜂飞出去")))      # one character a token
+    assert [c.text for c in chinese] == ["蜜蜂用舞蹈投", "票侦察蜂飞出", "去"]
+    tokens = captions.cues(_timed(["我们", "今天", "讨论", "蜜蜂"]))             # two characters a token
+    assert [c.text for c in tokens] == ["我们今天讨论", "蜜蜂"]
+    mixed = captions.cues(_timed(["使用", "AI", "技术", "很好"]))
+    assert [c.text for c in mixed] == ["使用 AI 技术", "很好"]
