@@ -90,12 +90,22 @@ def _weight(w: Word) -> float:
     return 1.0
 
 
+# what ends a sentence, in the scripts Whisper writes (closing quotes and brackets aside)
+_SENTENCE_ENDS = (".", "!", "?", "…", "。", "！", "？", "؟", "।", "።")
+
+
+def _ends_sentence(w: Word) -> bool:
+    return w.text.rstrip("\"'”’»)]」』）").endswith(_SENTENCE_ENDS)
+
+
 def cues(words: list[Word]) -> list[Cue]:
     """Words grouped into cues of at most MAX_WORDS_PER_CUE words (six characters of
-    Chinese, Japanese or Thai); a pause over MAX_CUE_GAP_S starts a new cue."""
+    Chinese, Japanese or Thai); a pause over MAX_CUE_GAP_S, or the end of a sentence,
+    starts a new cue, so no cue shows the end of one sentence and the start of the next."""
     groups: list[list[Word]] = []
     for w in words:
-        if (groups and sum(map(_weight, groups[-1])) + _weight(w) <= MAX_WORDS_PER_CUE
+        if (groups and not _ends_sentence(groups[-1][-1])
+                and sum(map(_weight, groups[-1])) + _weight(w) <= MAX_WORDS_PER_CUE
                 and w.start - groups[-1][-1].end <= MAX_CUE_GAP_S):
             groups[-1].append(w)
         else:

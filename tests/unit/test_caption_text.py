@@ -52,3 +52,11 @@ def test_cues_hold_three_words_or_six_characters_of_an_unspaced_script():
     assert [c.text for c in tokens] == ["我们今天讨论", "蜜蜂"]
     mixed = captions.cues(_timed(["使用", "AI", "技术", "很好"]))
     assert [c.text for c in mixed] == ["使用 AI 技术", "很好"]
+
+
+def test_a_sentence_end_closes_its_cue():
+    english = captions.cues(_timed(["Bees", "vote.", "Scouts", "fly", "out,", "then", "dance!\"", "Yes"]))
+    assert [c.text for c in english] == ["Bees vote.", "Scouts fly out,", "then dance!\"", "Yes"]
+    chinese = captions.cues(_timed(["蜜蜂", "投票。", "侦察", "蜂", "飞出去"]))
+    assert [c.text for c in chinese] == ["蜜蜂投票。", "侦察蜂飞出去"]
+    assert [c.text for c in captions.cues(_timed(["It", "costs", "3.5", "euros"]))] == ["It costs 3.5", "euros"]
